@@ -1,0 +1,92 @@
+"""The reverse pass: an iterative walk over the graph in reverse topological order."""
+
+from chainrule._core import anomaly
+from chainrule._core.modes import _grad_mode, modes
+from chainrule._core.tensor import Tensor
+
+
+def topological_order(roots, stop_at=()):
+    """Op nodes reachable from `roots`, each after all of its parents (no recursion).
+
+    Leaves are left out (they only receive gradients) and so is anything behind a node
+    whose id is in `stop_at` (the inputs a pass differentiates with respect to).
+    """
+    order = []
+    visited = set(stop_at)
+    for root in roots:
+        if not root._parents or id(root) in visited:
+            continue
+        visited.add(id(root))
+        stack = [(root, iter(root._parents))]
+        while stack:
+            node, parents = stack[-1]
+            for _, parent in parents:
+                if parent._parents and id(parent) not in visited:
+                    visited.add(id(parent))
+                    stack.append((parent, iter(parent._parents)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    return order
+
+
+def _propagate(roots, seeds, create_graph, wanted=()):
+    """Push cotangents from `roots` back to the leaves and the `wanted` nodes.
+
+    Returns ({id(node): cotangent}, {id(leaf): leaf}) for what the walk ends at. Seeds may
+    carry leading batch axes (a batch of cotangents: one pass for all rows).
+    """
+    cotangents = {}
+    for root, seed in zip(roots, seeds, strict=True):
+        key = id(root)
+        cotangents[key] = seed if key not in cotangents else cotangents[key] + seed
+    check = modes.anomaly
+    reached = {}
+    leaves = {id(root): root for root in roots if not root._parents}
+    with _grad_mode(create_graph):
+        for node in reversed(topological_order(roots, stop_at=wanted)):
+            key = id(node)
+            cotangent = cotangents.pop(key, None)
+            if cotangent is None:
+                continue
+            if key in wanted:
+                reached[key] = cotangent
+                continue
+            batch_ndim = cotangent.ndim - node.data.ndim
+            for parent, parent_cotangent in node._prim.vjp(node, cotangent, batch_ndim,
+                                                          create_graph):
+                if check:
+                    anomaly.check_gradient(node, parent, parent_cotangent)
+                pkey = id(parent)
+                previous = cotangents.get(pkey)
+                if previous is None:
+                    cotangents[pkey] = parent_cotangent
+                    if not parent._parents:
+                        leaves[pkey] = parent
+                else:
+                    cotangents[pkey] = previous + parent_cotangent
+    cotangents.update(reached)
+    return cotangents, leaves
+
+
+def backward(roots, seeds, inputs, create_graph=False):
+    """Cotangents of `inputs` given `seeds` for `roots`; None where an input is unreached.
+
+    Used by the functional API: nothing is written to `.grad`.
+    """
+    wanted = {id(node) for node in inputs}
+    cotangents, _ = _propagate(roots, seeds, create_graph, wanted)
+    return [cotangents.get(id(node)) for node in inputs]
+
+
+def accumulate_into_leaves(root, seed, create_graph):
+    """`Tensor.backward`: add d(root)/d(leaf) into `.grad` of each leaf requiring grad."""
+    cotangents, leaves = _propagate([root], [seed], create_graph)
+    for key, leaf in leaves.items():
+        cotangent = cotangents[key]
+        if not leaf.requires_grad:
+            continue
+        if not create_graph and isinstance(cotangent, Tensor):
+            cotangent = cotangent.data
+        leaf.grad = cotangent if leaf.grad is None else leaf.grad + cotangent

@@ -1,0 +1,53 @@
+"""Global switches: whether ops record a graph, and whether anomaly checks run."""
+
+import contextlib
+import threading
+
+
+class _Modes(threading.local):
+    def __init__(self):
+        self.grad_enabled = True
+        self.anomaly = False
+
+
+modes = _Modes()
+
+
+def is_grad_enabled():
+    """True when ops on Tensors that require grad record the graph."""
+    return modes.grad_enabled
+
+
+@contextlib.contextmanager
+def _grad_mode(enabled):
+    previous = modes.grad_enabled
+    modes.grad_enabled = enabled
+    try:
+        yield
+    finally:
+        modes.grad_enabled = previous
+
+
+def no_grad():
+    """Context in which no op records a graph (inference, optimiser steps)."""
+    return _grad_mode(False)
+
+
+def enable_grad():
+    """Context in which ops record the graph again, even inside `no_grad`."""
+    return _grad_mode(True)
+
+
+@contextlib.contextmanager
+def detect_anomaly():
+    """Check every op's output and every gradient for NaN/inf while active.
+
+    The first non-finite value raises `AnomalyError` naming the op, its input shapes and
+    the line of user code that created it. Off by default; when off it costs one flag test.
+    """
+    previous = modes.anomaly
+    modes.anomaly = True
+    try:
+        yield
+    finally:
+        modes.anomaly = previous

@@ -1,0 +1,177 @@
+"""Tensor: an array that remembers the op that made it, so gradients can flow back."""
+
+from chainrule import _backend
+from chainrule._core.modes import modes
+from chainrule.errors import GradientError
+
+_DIFFERENTIABLE_KINDS = "fc"
+
+
+def is_differentiable_dtype(dtype):
+    """Floating (and complex) dtypes carry gradients; integers and booleans do not."""
+    return dtype.kind in _DIFFERENTIABLE_KINDS
+
+
+class Tensor:
+    """An array and, when it came from an op, the node of the graph that made it.
+
+    `data` is the backend array (its dtype is kept: float32 stays float32). A Tensor made
+    by an op on inputs that require grad records the op (`_prim`), the raw arguments it saw
+    (`_args`, `_kwargs`) and the input Tensors to send gradients to (`_parents`, pairs of
+    argument position and Tensor). Operators and methods are attached by `chainrule.ops`.
+    """
+
+    __slots__ = (
+        "data", "requires_grad", "grad", "name",
+        "_prim", "_args", "_kwargs", "_parents", "_trace", "__weakref__",
+    )
+    __array_priority__ = 1000
+
+    def __init__(self, data, requires_grad=False, dtype=None, name=None):
+        if isinstance(data, Tensor):
+            data = data.data
+        array = _backend.asarray(data, dtype=dtype)
+        if requires_grad and not is_differentiable_dtype(array.dtype):
+            raise GradientError(
+                f"only floating-point tensors can require grad; got dtype {array.dtype}"
+            )
+        self.data = array
+        self.requires_grad = bool(requires_grad)
+        self.grad = None
+        self.name = name
+        self._prim = None
+        self._args = None
+        self._kwargs = None
+        self._parents = ()
+        self._trace = None
+
+    @classmethod
+    def _from_op(cls, data, prim, args, kwargs, parents):
+        node = cls.__new__(cls)
+        node.data = data
+        node.requires_grad = True
+        node.grad = None
+        node.name = None
+        node._prim = prim
+        node._args = args
+        node._kwargs = kwargs
+        node._parents = parents
+        node._trace = None
+        return node
+
+    @classmethod
+    def _constant(cls, data):
+        node = cls.__new__(cls)
+        node.data = data
+        node.requires_grad = False
+        node.grad = None
+        node.name = None
+        node._prim = None
+        node._args = None
+        node._kwargs = None
+        node._parents = ()
+        node._trace = None
+        return node
+
+    @property
+    def is_leaf(self):
+        """True for tensors made by the user rather than by an op."""
+        return self._prim is None
+
+    @property
+    def op_name(self):
+        """The name of the op that made this tensor, or None for a leaf."""
+        return None if self._prim is None else self._prim.name
+
+    shape = property(lambda self: self.data.shape, doc="The array's shape.")
+    dtype = property(lambda self: self.data.dtype, doc="The array's dtype.")
+    ndim = property(lambda self: self.data.ndim, doc="The number of axes.")
+    size = property(lambda self: self.data.size, doc="The number of elements.")
+
+    def numpy(self):
+        """The values as a plain array (no graph)."""
+        return self.data
+
+    def item(self):
+        """The single value of a one-element tensor as a Python number."""
+        return self.data.item()
+
+    def detach(self):
+        """A tensor with the same values that is cut off from the graph."""
+        return Tensor._constant(self.data)
+
+    def requires_grad_(self, requires_grad=True):
+        """Mark this leaf as a variable to differentiate with respect to; returns self."""
+        if requires_grad and not is_differentiable_dtype(self.data.dtype):
+            raise GradientError(
+                f"only floating-point tensors can require grad; got dtype {self.data.dtype}"
+            )
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def backward(self, gradient=None, create_graph=False):
+        """Accumulate d(self)/d(leaf) into `.grad` of every leaf that requires grad.
+
+        A non-scalar tensor needs `gradient` (the cotangent, same shape as self). With
+        `create_graph=True` the gradients are Tensors that can be differentiated again.
+        Gradients accumulate, as in PyTorch: reset them (`optimizer.zero_grad()`) per step.
+        """
+        from chainrule._core.engine import accumulate_into_leaves
+
+        if not self.requires_grad:
+            raise GradientError(
+                "backward() on a tensor that does not require grad: none of its inputs "
+                "has requires_grad=True (or it was computed under no_grad)"
+            )
+        if gradient is None:
+            if self.data.size != 1:
+                raise GradientError(
+                    f"backward() on a non-scalar tensor of shape {self.shape} needs "
+                    "gradient= (a cotangent of the same shape), or reduce it first (.sum())"
+                )
+            gradient = _backend.xp.ones_like(self.data)
+        elif isinstance(gradient, Tensor):
+            gradient = gradient if create_graph else gradient.data
+        else:
+            gradient = _backend.asarray(gradient, dtype=self.data.dtype)
+        if tuple(gradient.shape) != tuple(self.shape):
+            raise GradientError(
+                f"backward(): gradient has shape {tuple(gradient.shape)} but the tensor has "
+                f"shape {self.shape}"
+            )
+        accumulate_into_leaves(self, gradient, create_graph)
+
+    def __array__(self, dtype=None, copy=None):
+        if self.requires_grad and modes.grad_enabled:
+            raise TypeError(
+                "cannot turn a Tensor that requires grad into a NumPy array: that would "
+                "drop it from the graph. Use .detach().numpy() (or compute under no_grad)."
+            )
+        if dtype is not None and dtype != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def __float__(self):
+        return float(self.data)
+
+    def __int__(self):
+        return int(self.data)
+
+    def __index__(self):
+        return self.data.__index__()
+
+    def __bool__(self):
+        return bool(self.data)
+
+    def __len__(self):
+        return len(self.data)
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        body = repr(self.data)
+        body = body[body.index("(") + 1 : body.rindex(")")] if body.startswith("array(") else body
+        extra = ", requires_grad=True" if self.requires_grad else ""
+        if self._prim is not None:
+            extra = f", op={self._prim.name}"
+        return f"Tensor({body}{extra})"

@@ -1,0 +1,90 @@
+"""Fetch a file from the first mirror that serves it intact, never leaving a partial file."""
+
+import contextlib
+import hashlib
+import http.client
+import os
+import tempfile
+import urllib.request
+from pathlib import Path
+
+from ..errors import DownloadError
+from ..progress import ProgressBar
+from ._reasons import reason
+
+CHUNK_BYTES = 1 << 16
+TIMEOUT_SECONDS = 30
+USER_AGENT = "chainrule-data/0.1 (urllib)"
+
+# URLError, HTTPError, timeouts and our own DownloadError are OSErrors; IncompleteRead is an
+# HTTPException; a malformed mirror URL is a ValueError.
+_FETCH_ERRORS = (OSError, http.client.HTTPException, ValueError)
+
+
+def download_file(filename, folder, mirrors, sha256, *, progress=True, timeout=TIMEOUT_SECONDS):
+    """Download `filename` into `folder` from the first of `mirrors` that serves it intact.
+
+    Each mirror is a base URL; the file is streamed in chunks from `<mirror>/<filename>`
+    into a uniquely named temporary file in `folder`, checked against the hex `sha256`,
+    fsync'd, and renamed onto `folder/filename` with os.replace. So a failed, wrong or
+    interrupted download never leaves a file at the final path, and processes fetching
+    the same file at once each rename a complete copy of their own. A mirror that fails
+    (HTTP error, dropped connection, wrong hash) is skipped for the next. Returns the
+    final path; raises DownloadError listing every URL tried and why it failed.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / filename
+    failures = []
+    for mirror in mirrors:
+        url = f"{mirror.rstrip('/')}/{filename}"
+        try:
+            _fetch(url, target, sha256.lower(), progress, timeout)
+            return target
+        except _FETCH_ERRORS as exc:
+            failures.append(f"  {url}: {reason(exc)}")
+    tried = "\n".join(failures) if failures else "  (no mirrors given)"
+    raise DownloadError(f"could not download {filename} from any mirror; tried:\n{tried}")
+
+
+def _fetch(url, target, sha256, progress, timeout):
+    """Stream `url` to a temporary file beside `target`; rename it there only if intact."""
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        length = response.headers.get("Content-Length")
+        expected = int(length) if length and length.isdigit() else None
+        partial = tempfile.NamedTemporaryFile(
+            dir=target.parent, prefix=f".{target.name}.", suffix=".part", delete=False
+        )
+        try:
+            with partial, ProgressBar(expected, target.name, "B", disable=not progress) as bar:
+                digest = hashlib.sha256()
+                received = 0
+                while chunk := response.read(CHUNK_BYTES):
+                    partial.write(chunk)
+                    digest.update(chunk)
+                    received += len(chunk)
+                    bar.update(len(chunk))
+                if expected is not None and received != expected:
+                    raise DownloadError(f"connection closed after {received} of {expected} bytes")
+                if digest.hexdigest() != sha256:
+                    raise DownloadError(f"SHA-256 mismatch: got {digest.hexdigest()}, "
+                                        f"expected {sha256}")
+                partial.flush()
+                os.fsync(partial.fileno())
+            os.replace(partial.name, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(partial.name)
+            raise
+    _fsync_folder(target.parent)
+
+
+def _fsync_folder(folder):
+    """Make a rename in `folder` durable where the OS allows it (the file is in place anyway)."""
+    with contextlib.suppress(OSError):
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)

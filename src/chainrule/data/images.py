@@ -1,0 +1,191 @@
+"""A user's picture of a digit, turned into a 28x28 MNIST-style input for `chainrule predict`.
+
+MNIST was made this way, and so is our input: greyscale, light ink on a dark ground, the
+digit's bounding box scaled (anti-aliased, aspect ratio kept) to fit a 20x20 box, then
+placed in a 28x28 field so that its centre of mass sits on pixel (14, 14).
+"""
+
+import struct
+import warnings
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from ._reasons import reason
+
+SIZE = 28
+BOX = 20
+MAX_PIXELS = 50_000_000
+"""Larger pictures are refused before they are decoded (decompression bombs)."""
+
+MIN_CONTRAST = 0.1
+"""A picture whose darkest and lightest pixels differ by less (on a 0..1 scale) is blank."""
+
+INK_THRESHOLD = 0.05
+"""Pixels at least this inky (after contrast stretching) make up the digit's bounding box."""
+
+LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as Pillow's "L"
+
+_PILLOW_CONVERSIONS = {
+    "1": "L",
+    "P": "RGBA",
+    "PA": "RGBA",
+    "La": "LA",
+    "RGBa": "RGBA",
+    "RGBX": "RGB",
+    "CMYK": "RGB",
+    "YCbCr": "RGB",
+}
+_PILLOW_MODES = {"L", "LA", "RGB", "RGBA", "I;16", "I;16L", "I;16B", "I;16N", "I", "F"}
+_PILLOW_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error)
+
+
+def load_digit_image(path):
+    """The digit pictured in `path` as a (28, 28) float32 array in [0, 1], ink bright.
+
+    Reads PNG, JPEG and whatever else Pillow opens (`pip install "chainrule[images]"`),
+    and `.npy` arrays (no pickles) of shape (H, W), (H, W, C) or (C, H, W) with C in
+    1..4 channels (grey, grey+alpha, RGB, RGBA), dtype bool, uint8, uint16, int32 (read as
+    16-bit, as Pillow reads 16-bit PNGs) or float (0..1, or 0..255 when above 1). Alpha is
+    composited over white. Dark-on-light pictures (judged by their border) are inverted
+    and contrast is stretched to 0..1. Raises DataError naming the file for anything that
+    is not a readable picture with something drawn on it.
+    """
+    path = Path(path)
+    pixels = _read_npy(path) if path.suffix.lower() == ".npy" else _read_picture(path)
+    return _centre(_ink(_greyscale(pixels, path), path))
+
+
+def _read_picture(path):
+    """The decoded pixels of a picture file, as a (H, W) or (H, W, C) array."""
+    try:
+        from PIL import Image
+    except ImportError as exc:
+        raise DataError(f"{path}: reading pictures needs Pillow: "
+                        'pip install "chainrule[images]" (or give a .npy array)') from exc
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                _check_pixel_count(*image.size, path)
+                image.load()
+                return _pillow_pixels(image, path)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise DataError(f"{path}: refused as a decompression bomb: {exc}") from exc
+    except DataError:
+        raise
+    except _PILLOW_ERRORS as exc:
+        raise DataError(f"{path}: not a readable picture: {reason(exc)}") from exc
+
+
+def _pillow_pixels(image, path):
+    if "transparency" in image.info and image.mode in ("L", "RGB", "P"):
+        image = image.convert("RGBA")
+    image = image.convert(_PILLOW_CONVERSIONS.get(image.mode, image.mode))
+    if image.mode not in _PILLOW_MODES:
+        raise DataError(f"{path}: unsupported picture mode {image.mode!r}")
+    return np.asarray(image)
+
+
+def _read_npy(path):
+    """The array in a .npy file, refusing pickles and arrays too large to be a picture."""
+    try:
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
+    except ValueError as exc:
+        raise DataError(f"{path}: only plain numeric .npy arrays are read, "
+                        f"no pickled objects ({reason(exc)})") from exc
+    except (OSError, EOFError, SyntaxError) as exc:
+        raise DataError(f"{path}: not a readable .npy file: {reason(exc)}") from exc
+    if not isinstance(array, np.ndarray):
+        raise DataError(f"{path}: holds several arrays (.npz); save one array with np.save")
+    if array.ndim == 3 and array.shape[0] <= 4 < array.shape[-1]:
+        array = np.moveaxis(array, 0, -1)
+    if array.ndim not in (2, 3) or (array.ndim == 3 and not 1 <= array.shape[-1] <= 4):
+        raise DataError(f"{path}: array of shape {array.shape} is not a picture; "
+                        "expected (H, W), (H, W, C) or (C, H, W) with C in 1..4")
+    _check_pixel_count(array.shape[1], array.shape[0], path)
+    return np.array(array)
+
+
+def _greyscale(pixels, path):
+    """(H, W[, C]) pixels of any supported dtype -> (H, W) float32 grey in [0, 1]."""
+    scale = _full_scale(pixels, path)
+    values = pixels.astype(np.float32) / scale
+    if not np.isfinite(values).all():
+        raise DataError(f"{path}: holds NaN or infinite values")
+    if values.ndim == 2:
+        return values
+    channels = values.shape[-1]
+    grey = values[..., :3] @ LUMA if channels >= 3 else values[..., 0]
+    if channels in (2, 4):
+        alpha = values[..., -1]
+        grey = grey * alpha + (1 - alpha)
+    return grey
+
+
+def _full_scale(pixels, path):
+    """The value that means full brightness for this dtype."""
+    kind, itemsize = pixels.dtype.kind, pixels.dtype.itemsize
+    if kind == "b":
+        return 1.0
+    if kind == "u" and itemsize <= 2:
+        return float(np.iinfo(pixels.dtype).max)
+    if kind == "i" and itemsize == 4:
+        return 65535.0
+    if kind == "f":
+        return 255.0 if np.nanmax(pixels, initial=0) > 1 else 1.0
+    raise DataError(f"{path}: unsupported pixel dtype {pixels.dtype}")
+
+
+def _ink(grey, path):
+    """Grey (H, W) -> ink (H, W) in [0, 1]: contrast stretched, inverted if dark-on-light."""
+    contrast = np.ptp(grey) if grey.size else 0.0
+    if contrast < MIN_CONTRAST:
+        raise DataError(f"{path}: the picture is blank (nothing drawn)")
+    stretched = (grey - grey.min()) / contrast
+    border = np.concatenate([stretched[0], stretched[-1], stretched[:, 0], stretched[:, -1]])
+    return 1 - stretched if border.mean() > 0.5 else stretched
+
+
+def _centre(ink):
+    """Ink (H, W) -> (28, 28): bounding box fitted to 20x20, centre of mass at (14, 14)."""
+    rows = np.flatnonzero((ink >= INK_THRESHOLD).any(axis=1))
+    cols = np.flatnonzero((ink >= INK_THRESHOLD).any(axis=0))
+    digit = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    factor = BOX / max(digit.shape)
+    height, width = (max(1, round(side * factor)) for side in digit.shape)
+    patch = _resize_matrix(digit.shape[0], height) @ digit @ _resize_matrix(digit.shape[1], width).T
+    mass_rows, mass_cols = np.indices(patch.shape)
+    mass = patch.sum()
+    top = _place(SIZE // 2 - round(float((patch * mass_rows).sum() / mass)), height)
+    left = _place(SIZE // 2 - round(float((patch * mass_cols).sum() / mass)), width)
+    image = np.zeros((SIZE, SIZE), dtype=np.float32)
+    image[top : top + height, left : left + width] = np.clip(patch, 0, 1)
+    return image
+
+
+def _place(offset, extent):
+    """Clamp a patch's offset so the whole patch stays inside the 28x28 field."""
+    return min(max(offset, 0), SIZE - extent)
+
+
+def _resize_matrix(in_size, out_size):
+    """(out_size, in_size) weights of an anti-aliased linear resize along one axis.
+
+    Output pixel i averages the inputs under a triangle centred on it, as wide as one
+    output pixel when shrinking (so every input counts) and one input pixel when growing.
+    Equal sizes give the identity.
+    """
+    scale = in_size / out_size
+    centres = (np.arange(out_size) + 0.5) * scale
+    distance = (np.arange(in_size) + 0.5)[None, :] - centres[:, None]
+    weights = np.clip(1 - np.abs(distance) / max(scale, 1.0), 0, None)
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
+def _check_pixel_count(width, height, path):
+    if width * height > MAX_PIXELS:
+        raise DataError(f"{path}: {width}x{height} pixels is over the {MAX_PIXELS}-pixel "
+                        "limit (refused before decoding)")

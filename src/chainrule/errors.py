@@ -1,0 +1,29 @@
+"""chainrule's own exception types: each names what went wrong in the user's terms."""
+
+
+class ChainruleError(Exception):
+    """Base class of every error chainrule raises on purpose."""
+
+
+class ShapeError(ChainruleError, ValueError):
+    """An op was given operands whose shapes do not fit (names the op and the shapes)."""
+
+
+class GradientError(ChainruleError, TypeError):
+    """A gradient was asked for something that has none (an integer input, a non-scalar)."""
+
+
+class AnomalyError(ChainruleError, FloatingPointError):
+    """A NaN or inf appeared under `detect_anomaly` (names the op and the user's line)."""
+
+
+class DataError(ChainruleError, ValueError):
+    """A data file (IDX, image) is missing, malformed or hostile; names the file."""
+
+
+class DownloadError(ChainruleError, OSError):
+    """A data set could not be fetched from any mirror; says how to supply the files."""
+
+
+class CheckpointError(ChainruleError, ValueError):
+    """A checkpoint is missing, malformed, unsafe or for another model; names the file."""

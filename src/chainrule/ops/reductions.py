@@ -1,0 +1,144 @@
+"""Reductions: sum, mean, max, min, prod, cumsum, logsumexp, and var/std built on them."""
+
+from chainrule import _backend
+from chainrule.ops._axes import batch_ndim, expand_reduced, negative_axes
+from chainrule.ops._primitive import primitive
+
+xp = _backend.xp
+
+
+def _spread(g, ans, x, axis, keepdims):
+    """The reduced cotangent broadcast back over the input's shape (batch axes kept)."""
+    axes = negative_axes(axis, x.ndim)
+    g = expand_reduced(g, axes, keepdims)
+    return xp.broadcast_to(g, g.shape[: batch_ndim(g, x)] + x.shape)
+
+
+@primitive
+def sum(x, axis=None, keepdims=False):  # noqa: A001 - NumPy's name
+    return xp.sum(x, axis=axis, keepdims=keepdims)
+
+
+@sum.defvjp
+def _(g, ans, x, axis=None, keepdims=False):
+    return _spread(g, ans, x, axis, keepdims)
+
+
+@primitive
+def mean(x, axis=None, keepdims=False):
+    return xp.mean(x, axis=axis, keepdims=keepdims)
+
+
+@mean.defvjp
+def _(g, ans, x, axis=None, keepdims=False):
+    return _spread(g, ans, x, axis, keepdims) / _reduced_count(x.shape, axis)
+
+
+def _reduced_count(shape, axis):
+    """How many elements each output of a reduction over `axis` summarises."""
+    count = 1
+    for a in negative_axes(axis, len(shape)):
+        count *= shape[a]
+    return count
+
+
+def _extremum_vjp(g, ans, x, axis=None, keepdims=False):
+    """Ties split the gradient evenly among the positions that hold the extremum."""
+    axes = negative_axes(axis, x.ndim)
+    raw_x = getattr(x, "data", x)
+    raw_ans = expand_reduced(getattr(ans, "data", ans), axes, keepdims)
+    mask = raw_x == raw_ans
+    share = mask / xp.sum(mask, axis=axes, keepdims=True)
+    return _spread(g, ans, x, axis, keepdims) * share.astype(raw_x.dtype)
+
+
+@primitive
+def max(x, axis=None, keepdims=False):  # noqa: A001
+    return xp.max(x, axis=axis, keepdims=keepdims)
+
+
+@primitive
+def min(x, axis=None, keepdims=False):  # noqa: A001
+    return xp.min(x, axis=axis, keepdims=keepdims)
+
+
+max.defvjp(_extremum_vjp)
+min.defvjp(_extremum_vjp)
+
+
+@primitive
+def prod(x, axis=None, keepdims=False):
+    return xp.prod(x, axis=axis, keepdims=keepdims)
+
+
+@prod.defvjp
+def _(g, ans, x, axis=None, keepdims=False):
+    return _spread(g, ans, x, axis, keepdims) * _product_of_others(x, axis=axis)
+
+
+@primitive
+def _product_of_others(x, axis=None):
+    """For each element, the product of the others along `axis` (exact with zeros)."""
+    axes = negative_axes(axis, x.ndim)
+    moved = xp.moveaxis(x, axes, tuple(range(-len(axes), 0)))
+    flat = moved.reshape(moved.shape[: moved.ndim - len(axes)] + (-1,))
+    ones = xp.ones(flat.shape[:-1] + (1,), dtype=x.dtype)
+    before = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    after = xp.flip(
+        xp.cumprod(xp.concatenate([ones, xp.flip(flat, -1)[..., :-1]], axis=-1), axis=-1), -1
+    )
+    others = (before * after).reshape(moved.shape)
+    return xp.moveaxis(others, tuple(range(-len(axes), 0)), axes)
+
+
+@_product_of_others.defvjp
+def _(g, ans, x, axis=None):
+    # d(others_i)/dx_j = others_i / x_j for j != i; used only for second derivatives.
+    axes = negative_axes(axis, x.ndim)
+    total = xp.sum(g * ans, axis=axes, keepdims=True)
+    return (total - g * ans) / x
+
+
+@primitive
+def _cumsum(x, axis):
+    return xp.cumsum(x, axis=axis)
+
+
+@_cumsum.defvjp
+def _(g, ans, x, axis):
+    (ax,) = negative_axes(axis, x.ndim)
+    return xp.flip(xp.cumsum(xp.flip(g, ax), axis=ax), ax)
+
+
+def cumsum(x, axis=None):
+    """Running sum along `axis` (over the flattened array when axis is None)."""
+    if axis is None:
+        return _cumsum(xp.reshape(x, (-1,)), 0)
+    return _cumsum(x, axis)
+
+
+@primitive
+def logsumexp(x, axis=None, keepdims=False):
+    """log(sum(exp(x))) with the maximum subtracted first: finite for inputs like 1e4."""
+    shift = xp.max(x, axis=axis, keepdims=True)
+    shift = xp.where(xp.isfinite(shift), shift, 0)
+    out = xp.log(xp.sum(xp.exp(x - shift), axis=axis, keepdims=True)) + shift
+    return out if keepdims else xp.squeeze(out, axis=axis)
+
+
+@logsumexp.defvjp
+def _(g, ans, x, axis=None, keepdims=False):
+    axes = negative_axes(axis, x.ndim)
+    return expand_reduced(g, axes, keepdims) * xp.exp(x - expand_reduced(ans, axes, keepdims))
+
+
+def var(x, axis=None, ddof=0, keepdims=False):
+    """Variance: mean squared deviation from the mean, divided by (n - ddof)."""
+    deviation = x - mean(x, axis=axis, keepdims=True)
+    count = _reduced_count(x.shape, axis)
+    return sum(deviation * deviation, axis=axis, keepdims=keepdims) / (count - ddof)
+
+
+def std(x, axis=None, ddof=0, keepdims=False):
+    """Standard deviation, the square root of `var`."""
+    return var(x, axis=axis, ddof=ddof, keepdims=keepdims) ** 0.5

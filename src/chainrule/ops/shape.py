@@ -1,0 +1,184 @@
+"""Shape ops: reshape, transpose, broadcast, join, pad, flip, and those built on them."""
+
+from chainrule import _backend
+from chainrule.ops._axes import batch_ndim, negative_axes
+from chainrule.ops._primitive import primitive
+
+xp = _backend.xp
+
+
+@primitive
+def reshape(x, shape):
+    return xp.reshape(x, shape)
+
+
+@reshape.defvjp
+def _(g, ans, x, shape):
+    return xp.reshape(g, g.shape[: batch_ndim(g, ans)] + x.shape)
+
+
+@primitive
+def transpose(x, axes=None):
+    return xp.transpose(x, axes)
+
+
+@transpose.defvjp
+def _(g, ans, x, axes=None):
+    nb = batch_ndim(g, ans)
+    order = range(x.ndim)[::-1] if axes is None else [a % x.ndim for a in axes]
+    inverse = [0] * x.ndim
+    for position, axis in enumerate(order):
+        inverse[axis] = position
+    return xp.transpose(g, tuple(range(nb)) + tuple(nb + a for a in inverse))
+
+
+@primitive
+def broadcast_to(x, shape):
+    return xp.broadcast_to(x, shape)
+
+
+@broadcast_to.defvjp
+def _(g, ans, x, shape):
+    return g
+
+
+def _along(axis, ndim, selection):
+    """An index that applies `selection` on one axis (counted from the end) and keeps the rest."""
+    return (Ellipsis, selection) + (slice(None),) * (-negative_axes(axis, ndim)[0] - 1)
+
+
+@primitive
+def _concatenate(*arrays, axis=0):
+    return xp.concatenate(arrays, axis=axis)
+
+
+@_concatenate.defvjp_argnum
+def _(argnum, g, ans, *arrays, axis=0):
+    start = 0
+    for array in arrays[:argnum]:
+        start += array.shape[axis]
+    stop = start + arrays[argnum].shape[axis]
+    return g[_along(axis, ans.ndim, slice(start, stop))]
+
+
+def concatenate(arrays, axis=0):
+    """Join arrays along an existing axis (flattened first when axis is None)."""
+    if axis is None:
+        return _concatenate(*[reshape(a, (-1,)) for a in arrays], axis=0)
+    return _concatenate(*arrays, axis=axis)
+
+
+@primitive
+def _stack(*arrays, axis=0):
+    return xp.stack(arrays, axis=axis)
+
+
+@_stack.defvjp_argnum
+def _(argnum, g, ans, *arrays, axis=0):
+    return g[_along(axis, ans.ndim, argnum)]
+
+
+def stack(arrays, axis=0):
+    """Join arrays along a new axis."""
+    return _stack(*arrays, axis=axis)
+
+
+@primitive
+def pad(x, pad_width, mode="constant", constant_values=0):
+    if mode != "constant":
+        raise NotImplementedError(f"pad: only mode='constant' is differentiable, got {mode!r}")
+    return xp.pad(x, pad_width, mode="constant", constant_values=constant_values)
+
+
+@pad.defvjp
+def _(g, ans, x, pad_width, mode="constant", constant_values=0):
+    widths = xp.broadcast_to(xp.asarray(pad_width), (x.ndim, 2))
+    inner = tuple(slice(int(before), int(before) + n) for (before, _), n in zip(widths, x.shape))
+    return g[(Ellipsis,) + inner]
+
+
+@primitive
+def flip(x, axis=None):
+    return xp.flip(x, axis)
+
+
+@flip.defvjp
+def _(g, ans, x, axis=None):
+    return xp.flip(g, negative_axes(axis, x.ndim))
+
+
+def swapaxes(x, axis1, axis2):
+    """Exchange two axes (a transpose)."""
+    order = list(range(xp.ndim(x)))
+    order[axis1], order[axis2] = order[axis2], order[axis1]
+    return transpose(x, tuple(order))
+
+
+def moveaxis(x, source, destination):
+    """Move axes to new positions, keeping the order of the others (a transpose)."""
+    ndim = xp.ndim(x)
+    source = [a % ndim for a in ((source,) if isinstance(source, int) else source)]
+    destination = [a % ndim for a in ((destination,) if isinstance(destination, int) else destination)]
+    order = [a for a in range(ndim) if a not in source]
+    for dest, src in sorted(zip(destination, source, strict=True)):
+        order.insert(dest, src)
+    return transpose(x, tuple(order))
+
+
+def expand_dims(x, axis):
+    """Insert size-1 axes (a reshape)."""
+    return reshape(x, xp.expand_dims(xp.empty(xp.shape(x), dtype=bool), axis).shape)
+
+
+def squeeze(x, axis=None):
+    """Remove size-1 axes (a reshape)."""
+    return reshape(x, xp.squeeze(xp.empty(xp.shape(x), dtype=bool), axis).shape)
+
+
+def ravel(x):
+    """The elements as a 1-D array (a reshape)."""
+    return reshape(x, (-1,))
+
+
+def split(x, indices_or_sections, axis=0):
+    """Split into pieces along `axis`, as slices of x."""
+    length = xp.shape(x)[axis]
+    if isinstance(indices_or_sections, int):
+        if length % indices_or_sections:
+            raise ValueError(
+                f"split: an axis of length {length} does not divide into "
+                f"{indices_or_sections} equal sections"
+            )
+        step = length // indices_or_sections
+        bounds = list(range(0, length + 1, step))
+    else:
+        bounds = [0, *indices_or_sections, length]
+    ndim = xp.ndim(x)
+    return [x[_along(axis, ndim, slice(a, b))] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def tile(x, reps):
+    """Repeat the whole array `reps` times along each axis (broadcast, then reshape)."""
+    reps = (reps,) if isinstance(reps, int) else tuple(reps)
+    shape = xp.shape(x)
+    ndim = max(len(shape), len(reps))
+    shape = (1,) * (ndim - len(shape)) + tuple(shape)
+    reps = (1,) * (ndim - len(reps)) + reps
+    interleaved = reshape(x, tuple(s for n in shape for s in (1, n)))
+    spread = broadcast_to(interleaved, tuple(s for r, n in zip(reps, shape) for s in (r, n)))
+    return reshape(spread, tuple(r * n for r, n in zip(reps, shape)))
+
+
+def repeat(x, repeats, axis=None):
+    """Repeat each element `repeats` times along `axis` (flattened when axis is None)."""
+    if axis is None:
+        x, axis = ravel(x), 0
+    shape = xp.shape(x)
+    axis = axis % len(shape)
+    if isinstance(repeats, int):
+        expanded = reshape(x, shape[: axis + 1] + (1,) + shape[axis + 1 :])
+        target = shape[: axis + 1] + (repeats,) + shape[axis + 1 :]
+        spread = broadcast_to(expanded, target)
+        return reshape(spread, shape[:axis] + (shape[axis] * repeats,) + shape[axis + 1 :])
+    positions = xp.repeat(xp.arange(shape[axis]), repeats)
+    return x[(slice(None),) * axis + (positions,)]

@@ -1,0 +1,111 @@
+"""Python operators and array methods on Tensor, each a call to a chainrule op."""
+
+from chainrule._core.tensor import Tensor
+from chainrule.ops import elementwise as ew
+from chainrule.ops import linalg, reductions, special
+from chainrule.ops import shape as shape_ops
+from chainrule.ops.indexing import getitem, normalize_index
+from chainrule.ops.numpy_dispatch import array_function, array_ufunc
+
+
+def _shape_arg(shape):
+    return shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape
+
+
+def _comparison(compare):
+    def method(self, other):
+        return compare(self.data, other.data if isinstance(other, Tensor) else other)
+
+    return method
+
+
+METHODS = {
+    "__add__": lambda self, other: ew.add(self, other),
+    "__radd__": lambda self, other: ew.add(other, self),
+    "__sub__": lambda self, other: ew.subtract(self, other),
+    "__rsub__": lambda self, other: ew.subtract(other, self),
+    "__mul__": lambda self, other: ew.multiply(self, other),
+    "__rmul__": lambda self, other: ew.multiply(other, self),
+    "__truediv__": lambda self, other: ew.divide(self, other),
+    "__rtruediv__": lambda self, other: ew.divide(other, self),
+    "__pow__": lambda self, other: ew.power(self, other),
+    "__rpow__": lambda self, other: ew.power(other, self),
+    "__matmul__": lambda self, other: linalg.matmul(self, other),
+    "__rmatmul__": lambda self, other: linalg.matmul(other, self),
+    "__neg__": lambda self: ew.negative(self),
+    "__pos__": lambda self: self,
+    "__abs__": lambda self: ew.absolute(self),
+    "__getitem__": lambda self, index: getitem(self, normalize_index(index)),
+    "__iter__": lambda self: (getitem(self, (i,)) for i in range(len(self))),
+    "__lt__": _comparison(lambda a, b: a < b),
+    "__le__": _comparison(lambda a, b: a <= b),
+    "__gt__": _comparison(lambda a, b: a > b),
+    "__ge__": _comparison(lambda a, b: a >= b),
+    "__eq__": _comparison(lambda a, b: a == b),
+    "__ne__": _comparison(lambda a, b: a != b),
+    "__array_ufunc__": lambda self, ufunc, method, *inputs, **kwargs: array_ufunc(
+        ufunc, method, inputs, kwargs
+    ),
+    "__array_function__": lambda self, func, types, args, kwargs: array_function(
+        func, args, kwargs
+    ),
+    "sum": lambda self, axis=None, keepdims=False: reductions.sum(self, axis, keepdims),
+    "mean": lambda self, axis=None, keepdims=False: reductions.mean(self, axis, keepdims),
+    "max": lambda self, axis=None, keepdims=False: reductions.max(self, axis, keepdims),
+    "min": lambda self, axis=None, keepdims=False: reductions.min(self, axis, keepdims),
+    "prod": lambda self, axis=None, keepdims=False: reductions.prod(self, axis, keepdims),
+    "var": lambda self, axis=None, ddof=0, keepdims=False: reductions.var(
+        self, axis, ddof, keepdims
+    ),
+    "std": lambda self, axis=None, ddof=0, keepdims=False: reductions.std(
+        self, axis, ddof, keepdims
+    ),
+    "cumsum": lambda self, axis=None: reductions.cumsum(self, axis),
+    "logsumexp": lambda self, axis=None, keepdims=False: reductions.logsumexp(
+        self, axis, keepdims
+    ),
+    "softmax": lambda self, axis=-1: special.softmax(self, axis),
+    "log_softmax": lambda self, axis=-1: special.log_softmax(self, axis),
+    "reshape": lambda self, *shape: shape_ops.reshape(self, _shape_arg(shape)),
+    "transpose": lambda self, *axes: shape_ops.transpose(self, _shape_arg(axes) or None),
+    "swapaxes": shape_ops.swapaxes,
+    "squeeze": shape_ops.squeeze,
+    "flatten": shape_ops.ravel,
+    "ravel": shape_ops.ravel,
+    "T": property(lambda self: shape_ops.transpose(self)),
+    "exp": ew.exp,
+    "log": ew.log,
+    "log1p": ew.log1p,
+    "expm1": ew.expm1,
+    "sqrt": ew.sqrt,
+    "square": ew.square,
+    "sin": ew.sin,
+    "cos": ew.cos,
+    "tan": ew.tan,
+    "tanh": ew.tanh,
+    "sigmoid": ew.sigmoid,
+    "relu": ew.relu,
+    "abs": ew.absolute,
+    "sign": ew.sign,
+    "clip": lambda self, lower=None, upper=None: ew.clip(self, lower, upper),
+    "astype": lambda self, dtype: ew.astype(self, dtype) if dtype != self.dtype else self,
+    "dot": lambda self, other: linalg.dot(self, other),
+    "argmax": lambda self, axis=None: self.data.argmax(axis),
+    "argmin": lambda self, axis=None: self.data.argmin(axis),
+}
+
+
+def install():
+    """Attach the operators and methods to Tensor (the core does not know the ops)."""
+    for name, method in METHODS.items():
+        if hasattr(method, "__get__") or isinstance(method, property):
+            setattr(Tensor, name, method)
+        else:
+            setattr(Tensor, name, _as_method(method))
+
+
+def _as_method(op):
+    return lambda self, *args, **kwargs: op(self, *args, **kwargs)
+
+
+install()

@@ -1,0 +1,138 @@
+"""A small progress bar in the manner of tqdm, with no dependencies.
+
+On a terminal it redraws one line in place (with `\\r`, at most `max_rate` times a second);
+on anything else (a log file, CI) it stays quiet until `close()` and then prints one final
+line, so logs hold a summary instead of thousands of redraws.
+
+    with ProgressBar(total=60000, desc="epoch 1", unit="img") as bar:
+        for x, y in batches:
+            ...
+            bar.update(len(x))
+            bar.set_postfix(loss=loss, acc=acc)
+"""
+
+import numbers
+import sys
+import time
+
+_BAR_WIDTH = 24
+_BYTE_PREFIXES = ("", "k", "M", "G", "T")
+
+
+class ProgressBar:
+    """Progress towards `total` units (or an open-ended count when `total` is None).
+
+    `disable=True` prints nothing at all; the default (None) prints unless `file` is None
+    (as `sys.stderr` is under pythonw). `clock` is injectable for tests.
+    """
+
+    def __init__(self, total=None, desc="", unit="it", file=None, disable=None,
+                 max_rate=10.0, clock=time.monotonic):
+        self.total = total
+        self.desc = desc
+        self.unit = unit
+        self.file = sys.stderr if file is None else file
+        self.disable = self.file is None if disable is None else disable
+        self.count = 0
+        self.postfix = {}
+        self._clock = clock
+        self._min_interval = 1.0 / max_rate
+        self._start = clock()
+        self._last_draw = None
+        self._last_width = 0
+        self._closed = False
+        self._live = not self.disable and _is_terminal(self.file)
+
+    def update(self, n=1):
+        """Count `n` more units done; redraw if the line is live and due."""
+        self.count += n
+        if self._live:
+            now = self._clock()
+            if self._last_draw is None or now - self._last_draw >= self._min_interval:
+                self._draw(now)
+
+    def set_postfix(self, **values):
+        """Show `name=value` pairs after the bar (floats to 4 significant digits)."""
+        self.postfix = values
+
+    def close(self):
+        """Draw the final state and end the line (the only output when not a terminal)."""
+        if self._closed:
+            return
+        self._closed = True
+        if not self.disable:
+            self._draw(self._clock())
+            self.file.write("\n")
+            self.file.flush()
+
+    def line(self, now=None):
+        """The text of the bar as it stands: description, bar, counts, time, rate, postfix."""
+        elapsed = max((self._clock() if now is None else now) - self._start, 0.0)
+        rate = self.count / elapsed if elapsed > 0 else None
+        parts = [f"{self.desc}: " if self.desc else ""]
+        timing = _format_time(elapsed)
+        if self.total:
+            fraction = min(self.count / self.total, 1.0)
+            filled = round(fraction * _BAR_WIDTH)
+            parts.append(f"{fraction:4.0%}|{'#' * filled}{' ' * (_BAR_WIDTH - filled)}| "
+                         f"{self._amount(self.count)}/{self._amount(self.total)}")
+            if rate:
+                timing += f"<{_format_time(max(self.total - self.count, 0) / rate)}"
+        else:
+            parts.append(self._amount(self.count))
+        rate_text = f"{self._amount(rate)}/s" if rate else f"?{self.unit}/s"
+        extras = [rate_text] + [f"{k}={_format_value(v)}" for k, v in self.postfix.items()]
+        parts.append(f" [{timing}, {', '.join(extras)}]")
+        return "".join(parts)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def _amount(self, value):
+        """`value` units as text: bytes scaled with k/M/G, anything else as a number."""
+        if self.unit == "B":
+            for prefix in _BYTE_PREFIXES:
+                if abs(value) < 1000 or prefix == _BYTE_PREFIXES[-1]:
+                    return f"{value:.0f}{prefix}B" if not prefix else f"{value:.1f}{prefix}B"
+                value /= 1000
+        if isinstance(value, int):
+            return f"{value}{self.unit}"
+        return f"{value:.1f}{self.unit}"
+
+    def _draw(self, now):
+        text = self.line(now)
+        if self._live:
+            padding = " " * max(self._last_width - len(text), 0)
+            self.file.write(f"\r{text}{padding}")
+        else:
+            self.file.write(text)
+        self.file.flush()
+        self._last_draw = now
+        self._last_width = len(text)
+
+
+def _is_terminal(stream):
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        return False
+
+
+def _format_time(seconds):
+    minutes, seconds = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes:02d}:{seconds:02d}"
+
+
+def _format_value(value):
+    """Integers as they are, other numbers (NumPy scalars included) to 4 significant digits."""
+    if isinstance(value, numbers.Integral):
+        return str(value)
+    try:
+        return f"{float(value):.4g}"
+    except (TypeError, ValueError):
+        return str(value)
