@@ -20,7 +20,7 @@ import functools
 from chainrule import _backend
 from chainrule._core import engine
 from chainrule._core.modes import enable_grad
-from chainrule._core.tensor import Tensor, is_differentiable_dtype
+from chainrule._core.tensor import Tensor, is_differentiable_dtype, raw
 from chainrule._tree import tree_flatten, tree_map, tree_unflatten
 from chainrule.errors import GradientError
 from chainrule.ops.elementwise import identity
@@ -86,9 +86,13 @@ class _Trace:
         batch_shape = seeds[0].shape[: seeds[0].ndim - xp.ndim(roots[0])] if roots else ()
         tensors = [(r, s) for r, s in zip(roots, seeds) if isinstance(r, Tensor)]
         with _transforming():
-            grads = engine.backward(
-                [r for r, _ in tensors], [s for _, s in tensors], self.inputs, create_graph
-            ) if tensors else [None] * len(self.inputs)
+            grads = (
+                engine.backward(
+                    [r for r, _ in tensors], [s for _, s in tensors], self.inputs, create_graph
+                )
+                if tensors
+                else [None] * len(self.inputs)
+            )
         return [
             self.finish(g, node, batch_shape, create_graph) for g, node in zip(grads, self.inputs)
         ]
@@ -239,8 +243,7 @@ def jacobian(f, argnums=0, mode="rev"):
         if mode == "rev":
             seed = xp.eye(data.size, dtype=data.dtype).reshape((data.size,) + data.shape)
             rows = trace.backward([out], [seed])
-            flat = [xp.reshape(r, data.shape + node.shape) for r, node in
-                    zip(rows, trace.inputs)]
+            flat = [xp.reshape(r, data.shape + node.shape) for r, node in zip(rows, trace.inputs)]
         else:
             flat = [_forward_columns(trace, out, data, node) for node in trace.inputs]
         return trace.pack(flat)
@@ -277,7 +280,7 @@ def hvp(f, primals, vectors):
         grads = grad(f, argnums)(*args)
         total = 0
         for g, v in zip(grads, vectors):
-            total = total + (g * xp.asarray(getattr(v, "data", v), dtype=g.dtype)).sum()
+            total = total + (g * xp.asarray(raw(v), dtype=g.dtype)).sum()
         return total
 
     result = grad(directional, argnums)(*primals)

@@ -49,9 +49,7 @@ def check_grads(f, args, order=1, modes=("rev",), eps=None, rtol=None, atol=None
     if order > 1:
         for argnum in range(len(args)):
             for mode in modes:
-                check_grads(
-                    jacobian(f, argnum, mode=mode), args, order - 1, modes, eps, rtol, atol
-                )
+                check_grads(jacobian(f, argnum, mode=mode), args, order - 1, modes, eps, rtol, atol)
 
 
 def _compare(analytic, numeric, argnum, mode, order, rtol, atol):
@@ -64,11 +62,9 @@ def _compare(analytic, numeric, argnum, mode, order, rtol, atol):
     error = xp.abs(analytic - numeric) - (atol * scale + rtol * xp.abs(numeric))
     if numeric.size == 0 or not (error > 0).any() and xp.isfinite(analytic).all():
         return
-    worst = xp.unravel_index(int(xp.argmax(xp.where(xp.isnan(error), xp.inf, error))),
-                             error.shape)
+    worst = xp.unravel_index(int(xp.argmax(xp.where(xp.isnan(error), xp.inf, error))), error.shape)
     raise AssertionError(
         f"check_grads: derivative of order {order} with respect to argument {argnum} "
         f"({mode} mode) is wrong at index {tuple(int(i) for i in worst)}: analytic "
         f"{analytic[worst]!r}, numeric {numeric[worst]!r} (rtol={rtol}, atol={atol})"
     )
-

@@ -11,6 +11,7 @@ line, so logs hold a summary instead of thousands of redraws.
             bar.set_postfix(loss=loss, acc=acc)
 """
 
+import math
 import numbers
 import sys
 import time
@@ -26,8 +27,16 @@ class ProgressBar:
     (as `sys.stderr` is under pythonw). `clock` is injectable for tests.
     """
 
-    def __init__(self, total=None, desc="", unit="it", file=None, disable=None,
-                 max_rate=10.0, clock=time.monotonic):
+    def __init__(
+        self,
+        total=None,
+        desc="",
+        unit="it",
+        file=None,
+        disable=None,
+        max_rate=10.0,
+        clock=time.monotonic,
+    ):
         self.total = total
         self.desc = desc
         self.unit = unit
@@ -74,8 +83,10 @@ class ProgressBar:
         if self.total:
             fraction = min(self.count / self.total, 1.0)
             filled = round(fraction * _BAR_WIDTH)
-            parts.append(f"{fraction:4.0%}|{'#' * filled}{' ' * (_BAR_WIDTH - filled)}| "
-                         f"{self._amount(self.count)}/{self._amount(self.total)}")
+            parts.append(
+                f"{fraction:4.0%}|{'#' * filled}{' ' * (_BAR_WIDTH - filled)}| "
+                f"{self._amount(self.count)}/{self._amount(self.total)}"
+            )
             if rate:
                 timing += f"<{_format_time(max(self.total - self.count, 0) / rate)}"
         else:
@@ -92,15 +103,11 @@ class ProgressBar:
         self.close()
 
     def _amount(self, value):
-        """`value` units as text: bytes scaled with k/M/G, anything else as a number."""
-        if self.unit == "B":
-            for prefix in _BYTE_PREFIXES:
-                if abs(value) < 1000 or prefix == _BYTE_PREFIXES[-1]:
-                    return f"{value:.0f}{prefix}B" if not prefix else f"{value:.1f}{prefix}B"
-                value /= 1000
-        if isinstance(value, int):
-            return f"{value}{self.unit}"
-        return f"{value:.1f}{self.unit}"
+        """`value` units as text: bytes in powers of 1000 (kB, MB, ...), other units as counted."""
+        if self.unit == "B" and value >= 1000:
+            power = min(int(math.log10(value)) // 3, len(_BYTE_PREFIXES) - 1)
+            return f"{value / 1000**power:.1f}{_BYTE_PREFIXES[power]}B"
+        return f"{value}{self.unit}" if isinstance(value, int) else f"{value:.1f}{self.unit}"
 
     def _draw(self, now):
         text = self.line(now)

@@ -4,6 +4,7 @@ import os
 import traceback
 
 from chainrule import _backend
+from chainrule._core.tensor import raw
 from chainrule.errors import AnomalyError
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -18,8 +19,7 @@ def user_frame():
 
 
 def _is_finite(value):
-    data = getattr(value, "data", value)
-    return bool(_backend.xp.all(_backend.xp.isfinite(data)))
+    return bool(_backend.xp.all(_backend.xp.isfinite(raw(value))))
 
 
 def _shapes(args):

@@ -54,8 +54,9 @@ def _propagate(roots, seeds, create_graph, wanted=()):
                 reached[key] = cotangent
                 continue
             batch_ndim = cotangent.ndim - node.data.ndim
-            for parent, parent_cotangent in node._prim.vjp(node, cotangent, batch_ndim,
-                                                          create_graph):
+            for parent, parent_cotangent in node._prim.vjp(
+                node, cotangent, batch_ndim, create_graph
+            ):
                 if check:
                     anomaly.check_gradient(node, parent, parent_cotangent)
                 pkey = id(parent)

@@ -22,8 +22,16 @@ class Tensor:
     """
 
     __slots__ = (
-        "data", "requires_grad", "grad", "name",
-        "_prim", "_args", "_kwargs", "_parents", "_trace", "__weakref__",
+        "data",
+        "requires_grad",
+        "grad",
+        "name",
+        "_prim",
+        "_args",
+        "_kwargs",
+        "_parents",
+        "_trace",
+        "__weakref__",
     )
     __array_priority__ = 1000
 
@@ -175,3 +183,8 @@ class Tensor:
         if self._prim is not None:
             extra = f", op={self._prim.name}"
         return f"Tensor({body}{extra})"
+
+
+def raw(value):
+    """The backend array behind a Tensor; anything else unchanged."""
+    return value.data if isinstance(value, Tensor) else value

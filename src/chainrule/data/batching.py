@@ -62,8 +62,9 @@ class Batches:
     uninterrupted run left it.
     """
 
-    def __init__(self, images, labels, batch_size, shuffle=True, seed=None, rng=None,
-                 drop_last=False):
+    def __init__(
+        self, images, labels, batch_size, shuffle=True, seed=None, rng=None, drop_last=False
+    ):
         if len(images) != len(labels):
             raise DataError(f"Batches: {len(images)} images but {len(labels)} labels")
         if batch_size < 1:

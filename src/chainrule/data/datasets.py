@@ -23,23 +23,45 @@ FASHION_MNIST_MIRRORS = [
 
 # SHA-256 of FILES, in order. MNIST: computed from the original files (whose MD5s match
 # the published ones).
-MNIST_SHA256 = dict(zip(FILES, (
-    "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-    "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-    "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-    "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-), strict=True))
+MNIST_SHA256 = dict(
+    zip(
+        FILES,
+        (
+            "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+            "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+            "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+            "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+        ),
+        strict=True,
+    )
+)
 # Fashion-MNIST: as published in TensorFlow Datasets' url_checksums/fashion_mnist.txt.
-FASHION_MNIST_SHA256 = dict(zip(FILES, (
-    "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
-    "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
-    "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
-    "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
-), strict=True))
+FASHION_MNIST_SHA256 = dict(
+    zip(
+        FILES,
+        (
+            "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+            "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+            "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+            "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+        ),
+        strict=True,
+    )
+)
 
 DIGIT_CLASSES = tuple(str(digit) for digit in range(10))
-FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+FASHION_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 
 
 @dataclass(frozen=True)
@@ -54,8 +76,9 @@ class Source:
 
 SOURCES = {
     "mnist": Source("MNIST", MNIST_MIRRORS, MNIST_SHA256, DIGIT_CLASSES),
-    "fashion-mnist": Source("Fashion-MNIST", FASHION_MNIST_MIRRORS, FASHION_MNIST_SHA256,
-                            FASHION_CLASSES),
+    "fashion-mnist": Source(
+        "Fashion-MNIST", FASHION_MNIST_MIRRORS, FASHION_MNIST_SHA256, FASHION_CLASSES
+    ),
 }
 NAMES = ("mnist", "fashion-mnist", "digits")
 
@@ -79,18 +102,31 @@ class Dataset:
             images = getattr(self, f"{split}_images")
             labels = getattr(self, f"{split}_labels")
             if images.ndim != 3 or images.dtype != np.uint8:
-                raise DataError(f"{self.name}: {split} images must be (N, H, W) uint8, "
-                                f"got {images.shape} {images.dtype}")
+                raise DataError(
+                    f"{self.name}: {split} images must be (N, H, W) uint8, "
+                    f"got {images.shape} {images.dtype}"
+                )
             if labels.shape != images.shape[:1] or labels.dtype != np.uint8:
-                raise DataError(f"{self.name}: {split} labels must be ({len(images)},) uint8 "
-                                f"to match the images, got {labels.shape} {labels.dtype}")
+                raise DataError(
+                    f"{self.name}: {split} labels must be ({len(images)},) uint8 "
+                    f"to match the images, got {labels.shape} {labels.dtype}"
+                )
             if labels.size and labels.max() >= len(self.classes):
-                raise DataError(f"{self.name}: {split} label {labels.max()} is not below "
-                                f"the {len(self.classes)} classes")
+                raise DataError(
+                    f"{self.name}: {split} label {labels.max()} is not below "
+                    f"the {len(self.classes)} classes"
+                )
+        if self.train_images.shape[1:] != self.test_images.shape[1:]:
+            raise DataError(
+                f"{self.name}: train images are {self.train_images.shape[1:]} but test images "
+                f"are {self.test_images.shape[1:]}"
+            )
 
     def __repr__(self):
-        return (f"Dataset({self.name!r}, train={self.train_images.shape}, "
-                f"test={self.test_images.shape}, classes={len(self.classes)})")
+        return (
+            f"Dataset({self.name!r}, train={self.train_images.shape}, "
+            f"test={self.test_images.shape}, classes={len(self.classes)})"
+        )
 
 
 def load_mnist(data_dir=None, download=True, progress=True):
@@ -112,14 +148,16 @@ def load_digits(test_fraction=0.2):
     try:
         from sklearn.datasets import load_digits as sklearn_digits
     except ImportError as exc:
-        raise DataError('the digits data set needs scikit-learn: pip install "chainrule[digits]"'
-                        ) from exc
+        raise DataError(
+            'the digits data set needs scikit-learn: pip install "chainrule[digits]"'
+        ) from exc
     bunch = sklearn_digits()
     images = np.round(bunch.images * (255 / 16)).astype(np.uint8)
     labels = bunch.target.astype(np.uint8)
     split = len(images) - round(len(images) * test_fraction)
-    return Dataset("digits", images[:split], labels[:split], images[split:], labels[split:],
-                   DIGIT_CLASSES)
+    return Dataset(
+        "digits", images[:split], labels[:split], images[split:], labels[split:], DIGIT_CLASSES
+    )
 
 
 def load_dataset(name, data_dir=None, download=True, progress=True):
@@ -127,7 +165,8 @@ def load_dataset(name, data_dir=None, download=True, progress=True):
 
     MNIST-style sets are read from the first folder of `locate.search_path` holding all
     four files; if none does, they are downloaded into the user cache (unless
-    `download=False`, which raises DataError saying where to put them).
+    `download=False`, which raises DataError saying where to put them). "digits" comes
+    from scikit-learn and needs none of the folder or download options.
     """
     key = name.lower().replace("_", "-")
     if key == "digits":
@@ -138,8 +177,10 @@ def load_dataset(name, data_dir=None, download=True, progress=True):
     paths = find_files(key, data_dir)
     if paths is None:
         if not download:
-            raise DataError(f"{source.title} was not found and download=False. "
-                            + how_to_supply(source.title, key))
+            raise DataError(
+                f"{source.title} was not found and download=False. "
+                + how_to_supply(source.title, key)
+            )
         folder = download_dataset(key, progress=progress)
         paths = [stored_file(folder, filename) for filename in FILES]
     train_images, train_labels, test_images, test_labels = (
@@ -161,9 +202,15 @@ def download_dataset(name, folder=None, *, mirrors=None, sha256=None, progress=T
     for filename in FILES:
         if stored_file(folder, filename) is None:
             try:
-                download_file(filename, folder, mirrors if mirrors is not None else source.mirrors,
-                              hashes[filename], progress=progress)
+                download_file(
+                    filename,
+                    folder,
+                    mirrors if mirrors is not None else source.mirrors,
+                    hashes[filename],
+                    progress=progress,
+                )
             except DownloadError as exc:
-                raise DownloadError(f"{source.title}: {exc}\n{how_to_supply(source.title, name)}"
-                                    ) from exc
+                raise DownloadError(
+                    f"{source.title}: {exc}\n{how_to_supply(source.title, name)}"
+                ) from exc
     return folder

@@ -33,7 +33,10 @@ def download_file(filename, folder, mirrors, sha256, *, progress=True, timeout=T
     final path; raises DownloadError listing every URL tried and why it failed.
     """
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DownloadError(f"cannot create the download folder {folder}: {reason(exc)}") from exc
     target = folder / filename
     failures = []
     for mirror in mirrors:
@@ -68,8 +71,9 @@ def _fetch(url, target, sha256, progress, timeout):
                 if expected is not None and received != expected:
                     raise DownloadError(f"connection closed after {received} of {expected} bytes")
                 if digest.hexdigest() != sha256:
-                    raise DownloadError(f"SHA-256 mismatch: got {digest.hexdigest()}, "
-                                        f"expected {sha256}")
+                    raise DownloadError(
+                        f"SHA-256 mismatch: got {digest.hexdigest()}, expected {sha256}"
+                    )
                 partial.flush()
                 os.fsync(partial.fileno())
             os.replace(partial.name, target)

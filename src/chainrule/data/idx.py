@@ -26,7 +26,7 @@ DTYPES = {
 CODES = {dtype.newbyteorder("="): code for code, dtype in DTYPES.items()}
 
 MAX_BYTES = 2 * 1024**3
-"""The largest payload `read_idx` will allocate unless told otherwise (2 GiB)."""
+"""The largest payload `read_idx` accepts unless told otherwise (2 GiB)."""
 
 _CHUNK = 1 << 20
 _READ_ERRORS = (OSError, EOFError, zlib.error)  # gzip.BadGzipFile is an OSError
@@ -36,7 +36,8 @@ def read_idx(path, *, expect_ndim=None, max_bytes=MAX_BYTES):
     """The array stored in the IDX file at `path`, in native byte order.
 
     The declared size is checked against `max_bytes` before anything is allocated, and the
-    payload is read in bounded chunks, so no input makes us hold more than that. Every
+    payload is read in bounded chunks, so no input makes us hold more than the bytes it
+    really has, up to that limit. Every
     problem (bad magic, unknown dtype, wrong `expect_ndim`, truncation, trailing bytes,
     broken gzip) raises DataError naming the file.
     """
@@ -49,8 +50,10 @@ def read_idx(path, *, expect_ndim=None, max_bytes=MAX_BYTES):
                 _check_file_size(stream, path, 4 + 4 * len(shape) + nbytes, shape, dtype)
             payload = _read_exactly(stream, nbytes, path, shape, dtype)
             if stream.read(1):
-                raise DataError(f"{path}: trailing bytes after the {_describe(shape, dtype)} "
-                                "values the header declares")
+                raise DataError(
+                    f"{path}: trailing bytes after the {_describe(shape, dtype)} "
+                    "values the header declares"
+                )
     except _READ_ERRORS as exc:
         raise DataError(f"{path}: cannot read IDX file: {reason(exc)}") from exc
     values = payload.view(dtype)
@@ -83,8 +86,10 @@ def _read_header(stream, path, expect_ndim, max_bytes):
         raise DataError(f"{path}: not an IDX file (bad magic number 0x{magic.hex()})")
     code, ndim = magic[2], magic[3]
     if code not in DTYPES:
-        raise DataError(f"{path}: unknown IDX dtype code 0x{code:02X} "
-                        f"(known: {', '.join(f'0x{c:02X}' for c in DTYPES)})")
+        raise DataError(
+            f"{path}: unknown IDX dtype code 0x{code:02X} "
+            f"(known: {', '.join(f'0x{c:02X}' for c in DTYPES)})"
+        )
     if ndim == 0:
         raise DataError(f"{path}: IDX header declares no dimensions")
     if expect_ndim is not None and ndim != expect_ndim:
@@ -93,32 +98,39 @@ def _read_header(stream, path, expect_ndim, max_bytes):
     shape = tuple(int(size) for size in _read_exactly(stream, 4 * ndim, path).view(">u4"))
     extent = math.prod(max(size, 1) for size in shape) * dtype.itemsize
     if extent > max_bytes:
-        raise DataError(f"{path}: IDX header declares {_describe(shape, dtype)} "
-                        f"({extent} bytes), over the {max_bytes}-byte limit")
+        raise DataError(
+            f"{path}: IDX header declares {_describe(shape, dtype)} "
+            f"({extent} bytes), over the {max_bytes}-byte limit"
+        )
     return dtype, shape
 
 
 def _read_exactly(stream, nbytes, path, shape=None, dtype=None):
-    """`nbytes` bytes from `stream` as a uint8 array, read in bounded chunks."""
-    buffer = np.empty(nbytes, dtype=np.uint8)
-    view = memoryview(buffer)
-    filled = 0
-    while filled < nbytes:
-        count = stream.readinto(view[filled : filled + _CHUNK])
-        if not count:
+    """`nbytes` bytes from `stream` as a uint8 array.
+
+    Read in bounded chunks into a buffer that grows only as bytes arrive, so a header
+    that lies about the size costs no more memory than the bytes actually present.
+    """
+    buffer = bytearray()
+    while len(buffer) < nbytes:
+        chunk = stream.read(min(_CHUNK, nbytes - len(buffer)))
+        if not chunk:
             what = "the header" if shape is None else f"{_describe(shape, dtype)} values"
-            raise DataError(f"{path}: truncated IDX file: {what} take {nbytes} bytes, "
-                            f"found {filled}")
-        filled += count
-    return buffer
+            raise DataError(
+                f"{path}: truncated IDX file: {what} take {nbytes} bytes, found {len(buffer)}"
+            )
+        buffer += chunk
+    return np.frombuffer(buffer, dtype=np.uint8)
 
 
 def _check_file_size(stream, path, expected, shape, dtype):
     """Refuse a raw file too short for its header before allocating the payload."""
     size = os.fstat(stream.fileno()).st_size
     if size < expected:
-        raise DataError(f"{path}: truncated IDX file: {_describe(shape, dtype)} needs "
-                        f"{expected} bytes in all, the file has {size}")
+        raise DataError(
+            f"{path}: truncated IDX file: {_describe(shape, dtype)} needs "
+            f"{expected} bytes in all, the file has {size}"
+        )
 
 
 def _open(path, mode):
@@ -133,4 +145,3 @@ def _is_gzip(path):
 
 def _describe(shape, dtype):
     return f"{'x'.join(map(str, shape))} {dtype.newbyteorder('=')}"
-

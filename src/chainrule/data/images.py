@@ -39,6 +39,10 @@ _PILLOW_CONVERSIONS = {
     "YCbCr": "RGB",
 }
 _PILLOW_MODES = {"L", "LA", "RGB", "RGBA", "I;16", "I;16L", "I;16B", "I;16N", "I", "F"}
+_NPY_HEADER_READERS = {
+    (1, 0): np.lib.format.read_array_header_1_0,
+    (2, 0): np.lib.format.read_array_header_2_0,
+}
 _PILLOW_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error)
 
 
@@ -63,8 +67,10 @@ def _read_picture(path):
     try:
         from PIL import Image
     except ImportError as exc:
-        raise DataError(f"{path}: reading pictures needs Pillow: "
-                        'pip install "chainrule[images]" (or give a .npy array)') from exc
+        raise DataError(
+            f"{path}: reading pictures needs Pillow: "
+            'pip install "chainrule[images]" (or give a .npy array)'
+        ) from exc
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -90,23 +96,35 @@ def _pillow_pixels(image, path):
 
 
 def _read_npy(path):
-    """The array in a .npy file, refusing pickles and arrays too large to be a picture."""
+    """The array in a .npy file; its header is checked (no pickles, a picture's shape) first."""
     try:
-        array = np.load(path, mmap_mode="r", allow_pickle=False)
-    except ValueError as exc:
-        raise DataError(f"{path}: only plain numeric .npy arrays are read, "
-                        f"no pickled objects ({reason(exc)})") from exc
-    except (OSError, EOFError, SyntaxError) as exc:
+        with open(path, "rb") as stream:
+            version = np.lib.format.read_magic(stream)
+            if version not in _NPY_HEADER_READERS:
+                raise DataError(f"{path}: unsupported .npy format version {version}")
+            shape, _, dtype = _NPY_HEADER_READERS[version](stream)
+    except DataError:
+        raise
+    except (OSError, ValueError, EOFError, SyntaxError) as exc:
         raise DataError(f"{path}: not a readable .npy file: {reason(exc)}") from exc
-    if not isinstance(array, np.ndarray):
-        raise DataError(f"{path}: holds several arrays (.npz); save one array with np.save")
-    if array.ndim == 3 and array.shape[0] <= 4 < array.shape[-1]:
-        array = np.moveaxis(array, 0, -1)
-    if array.ndim not in (2, 3) or (array.ndim == 3 and not 1 <= array.shape[-1] <= 4):
-        raise DataError(f"{path}: array of shape {array.shape} is not a picture; "
-                        "expected (H, W), (H, W, C) or (C, H, W) with C in 1..4")
-    _check_pixel_count(array.shape[1], array.shape[0], path)
-    return np.array(array)
+    if dtype.hasobject:
+        raise DataError(
+            f"{path}: holds pickled Python objects, which are refused; save a numeric array"
+        )
+    channel_first = len(shape) == 3 and shape[0] <= 4 < shape[-1]
+    channels = shape[0] if channel_first else shape[-1] if len(shape) == 3 else 1
+    if len(shape) not in (2, 3) or not 1 <= channels <= 4:
+        raise DataError(
+            f"{path}: array of shape {shape} is not a picture; "
+            "expected (H, W), (H, W, C) or (C, H, W) with C in 1..4"
+        )
+    height, width = shape[1:] if channel_first else shape[:2]
+    _check_pixel_count(width, height, path)
+    try:
+        array = np.array(np.load(path, mmap_mode="r", allow_pickle=False))
+    except (OSError, ValueError, EOFError) as exc:
+        raise DataError(f"{path}: not a readable .npy file: {reason(exc)}") from exc
+    return np.moveaxis(array, 0, -1) if channel_first else array
 
 
 def _greyscale(pixels, path):
@@ -187,5 +205,7 @@ def _resize_matrix(in_size, out_size):
 
 def _check_pixel_count(width, height, path):
     if width * height > MAX_PIXELS:
-        raise DataError(f"{path}: {width}x{height} pixels is over the {MAX_PIXELS}-pixel "
-                        "limit (refused before decoding)")
+        raise DataError(
+            f"{path}: {width}x{height} pixels is over the {MAX_PIXELS}-pixel "
+            "limit (refused before decoding)"
+        )

@@ -21,7 +21,8 @@ class _CustomPrimitive(Primitive):
             per_row = [self._call_grad_fn(grad_fn, row, node) for row in rows]
             batch_shape = cotangent.shape[:batch_ndim]
             grads = [
-                None if all(g is None for g in column)
+                None
+                if all(g is None for g in column)
                 else stack([_fill(g, parent) for g in column]).reshape(batch_shape + parent.shape)
                 for column, (_, parent) in zip(zip(*per_row), node._parents)
             ]

@@ -1,6 +1,7 @@
 """Elementwise primitives: arithmetic, exp/log family, trigonometry, activations."""
 
 from chainrule import _backend
+from chainrule._core.tensor import raw
 from chainrule.ops._primitive import primitive
 
 xp = _backend.xp
@@ -10,9 +11,10 @@ def _strong_zero(g, derivative):
     """`g * derivative`, but exactly 0 where `g` is 0 even if the derivative is inf/NaN.
 
     So a branch that `where` did not take (cotangent 0) passes no NaN back from a
-    singular point such as log(0) or sqrt(-1).
+    singular point such as log(0) or sqrt(-1). The mask only drops non-finite
+    derivatives, so the result stays linear in `g` (forward mode differentiates it in g).
     """
-    return xp.where(g == 0, 0, g * derivative)
+    return g * xp.where((g != 0) | xp.isfinite(derivative), derivative, 0)
 
 
 @primitive
@@ -229,8 +231,8 @@ def maximum(x, y):
 
 
 maximum.defvjp(
-    lambda g, ans, x, y: g * _tie_share(_raw(x), _raw(y)),
-    lambda g, ans, x, y: g * _tie_share(_raw(y), _raw(x)),
+    lambda g, ans, x, y: g * _tie_share(raw(x), raw(y)),
+    lambda g, ans, x, y: g * _tie_share(raw(y), raw(x)),
 )
 
 
@@ -240,13 +242,9 @@ def minimum(x, y):
 
 
 minimum.defvjp(
-    lambda g, ans, x, y: g * _tie_share(-_raw(x), -_raw(y)),
-    lambda g, ans, x, y: g * _tie_share(-_raw(y), -_raw(x)),
+    lambda g, ans, x, y: g * _tie_share(-raw(x), -raw(y)),
+    lambda g, ans, x, y: g * _tie_share(-raw(y), -raw(x)),
 )
-
-
-def _raw(value):
-    return getattr(value, "data", value)
 
 
 @primitive
@@ -257,8 +255,8 @@ def where(condition, x, y):
 
 where.defvjp(
     None,
-    lambda g, ans, c, x, y: xp.where(_raw(c), g, 0),
-    lambda g, ans, c, x, y: xp.where(_raw(c), 0, g),
+    lambda g, ans, c, x, y: xp.where(raw(c), g, 0),
+    lambda g, ans, c, x, y: xp.where(raw(c), 0, g),
 )
 
 
@@ -268,19 +266,19 @@ def clip(x, lower, upper):
 
 
 def _inside(x, lower, upper):
-    x = _raw(x)
+    x = raw(x)
     mask = xp.ones(x.shape, dtype=bool)
     if lower is not None:
-        mask &= x >= _raw(lower)
+        mask &= x >= raw(lower)
     if upper is not None:
-        mask &= x <= _raw(upper)
+        mask &= x <= raw(upper)
     return mask
 
 
 clip.defvjp(
     lambda g, ans, x, lo, hi: g * _inside(x, lo, hi),
-    lambda g, ans, x, lo, hi: g * (_raw(x) < _raw(lo)),
-    lambda g, ans, x, lo, hi: g * (_raw(x) > _raw(hi)),
+    lambda g, ans, x, lo, hi: g * (raw(x) < raw(lo)),
+    lambda g, ans, x, lo, hi: g * (raw(x) > raw(hi)),
 )
 
 

@@ -18,7 +18,8 @@ def normalize_index(index):
 def _is_basic(index):
     """Basic indices (ints, slices, None, ...) select each element at most once."""
     return all(
-        item is None or item is Ellipsis or isinstance(item, (int, slice, xp.integer)) for item in index
+        item is None or item is Ellipsis or isinstance(item, (int, slice, xp.integer))
+        for item in index
     )
 
 

@@ -17,12 +17,12 @@ def matmul(x, y):
 
 def _as_matrices(g, x, y):
     """Treat 1-D operands as a row (x) or a column (y) so one formula serves all cases."""
-    if x.ndim == 1:
-        x = xp.expand_dims(x, 0)
-        g = xp.expand_dims(g, -2)
     if y.ndim == 1:
         y = xp.expand_dims(y, -1)
         g = xp.expand_dims(g, -1)
+    if x.ndim == 1:
+        x = xp.expand_dims(x, 0)
+        g = xp.expand_dims(g, -2)
     return g, x, y
 
 

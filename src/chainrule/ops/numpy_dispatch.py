@@ -41,10 +41,25 @@ UFUNCS = {
 }
 
 NON_DIFFERENTIABLE_UFUNCS = {
-    numpy.greater, numpy.greater_equal, numpy.less, numpy.less_equal, numpy.equal,
-    numpy.not_equal, numpy.isfinite, numpy.isnan, numpy.isinf, numpy.signbit,
-    numpy.logical_and, numpy.logical_or, numpy.logical_not, numpy.logical_xor,
-    numpy.floor, numpy.ceil, numpy.rint, numpy.trunc, numpy.floor_divide,
+    numpy.greater,
+    numpy.greater_equal,
+    numpy.less,
+    numpy.less_equal,
+    numpy.equal,
+    numpy.not_equal,
+    numpy.isfinite,
+    numpy.isnan,
+    numpy.isinf,
+    numpy.signbit,
+    numpy.logical_and,
+    numpy.logical_or,
+    numpy.logical_not,
+    numpy.logical_xor,
+    numpy.floor,
+    numpy.ceil,
+    numpy.rint,
+    numpy.trunc,
+    numpy.floor_divide,
 }
 
 
@@ -81,6 +96,7 @@ def _reshape(a, shape=None, order="C", **kwargs):
         raise TypeError("chainrule supports numpy.reshape only with order='C'")
     return shape_ops.reshape(a, shape)
 
+
 FUNCTIONS = {
     numpy.sum: _with_dtype(reductions.sum),
     numpy.mean: _with_dtype(reductions.mean),
@@ -113,18 +129,42 @@ FUNCTIONS = {
     numpy.tile: shape_ops.tile,
     numpy.repeat: shape_ops.repeat,
     numpy.take: lambda a, indices, axis=None: (
-        getitem(shape_ops.ravel(a), _raw(indices)) if axis is None
-        else getitem(a, (slice(None),) * (axis % numpy.ndim(a)) + (_raw(indices),))
+        getitem(shape_ops.ravel(a), (numpy.asarray(_raw(indices)),))
+        if axis is None
+        else getitem(a, (slice(None),) * (axis % numpy.ndim(a)) + (numpy.asarray(_raw(indices)),))
     ),
 }
 
 NON_DIFFERENTIABLE_FUNCTIONS = {
-    numpy.shape, numpy.ndim, numpy.size, numpy.zeros_like, numpy.ones_like,
-    numpy.empty_like, numpy.full_like, numpy.nonzero, numpy.argmax, numpy.argmin,
-    numpy.argsort, numpy.allclose, numpy.isclose, numpy.array_equal, numpy.count_nonzero,
-    numpy.result_type, numpy.can_cast, numpy.any, numpy.all, numpy.flatnonzero,
-    numpy.argwhere, numpy.unique, numpy.searchsorted, numpy.bincount, numpy.round,
-    numpy.around, numpy.isrealobj, numpy.iscomplexobj, numpy.copyto,
+    numpy.shape,
+    numpy.ndim,
+    numpy.size,
+    numpy.zeros_like,
+    numpy.ones_like,
+    numpy.empty_like,
+    numpy.full_like,
+    numpy.nonzero,
+    numpy.argmax,
+    numpy.argmin,
+    numpy.argsort,
+    numpy.allclose,
+    numpy.isclose,
+    numpy.array_equal,
+    numpy.count_nonzero,
+    numpy.result_type,
+    numpy.can_cast,
+    numpy.any,
+    numpy.all,
+    numpy.flatnonzero,
+    numpy.argwhere,
+    numpy.unique,
+    numpy.searchsorted,
+    numpy.bincount,
+    numpy.round,
+    numpy.around,
+    numpy.isrealobj,
+    numpy.iscomplexobj,
+    numpy.copyto,
 }
 
 

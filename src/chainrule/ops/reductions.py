@@ -1,6 +1,7 @@
 """Reductions: sum, mean, max, min, prod, cumsum, logsumexp, and var/std built on them."""
 
 from chainrule import _backend
+from chainrule._core.tensor import raw
 from chainrule.ops._axes import batch_ndim, expand_reduced, negative_axes
 from chainrule.ops._primitive import primitive
 
@@ -45,8 +46,8 @@ def _reduced_count(shape, axis):
 def _extremum_vjp(g, ans, x, axis=None, keepdims=False):
     """Ties split the gradient evenly among the positions that hold the extremum."""
     axes = negative_axes(axis, x.ndim)
-    raw_x = getattr(x, "data", x)
-    raw_ans = expand_reduced(getattr(ans, "data", ans), axes, keepdims)
+    raw_x = raw(x)
+    raw_ans = expand_reduced(raw(ans), axes, keepdims)
     mask = raw_x == raw_ans
     share = mask / xp.sum(mask, axis=axes, keepdims=True)
     return _spread(g, ans, x, axis, keepdims) * share.astype(raw_x.dtype)

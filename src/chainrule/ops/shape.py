@@ -118,7 +118,9 @@ def moveaxis(x, source, destination):
     """Move axes to new positions, keeping the order of the others (a transpose)."""
     ndim = xp.ndim(x)
     source = [a % ndim for a in ((source,) if isinstance(source, int) else source)]
-    destination = [a % ndim for a in ((destination,) if isinstance(destination, int) else destination)]
+    destination = [
+        a % ndim for a in ((destination,) if isinstance(destination, int) else destination)
+    ]
     order = [a for a in range(ndim) if a not in source]
     for dest, src in sorted(zip(destination, source, strict=True)):
         order.insert(dest, src)

@@ -61,9 +61,7 @@ METHODS = {
         self, axis, ddof, keepdims
     ),
     "cumsum": lambda self, axis=None: reductions.cumsum(self, axis),
-    "logsumexp": lambda self, axis=None, keepdims=False: reductions.logsumexp(
-        self, axis, keepdims
-    ),
+    "logsumexp": lambda self, axis=None, keepdims=False: reductions.logsumexp(self, axis, keepdims),
     "softmax": lambda self, axis=-1: special.softmax(self, axis),
     "log_softmax": lambda self, axis=-1: special.log_softmax(self, axis),
     "reshape": lambda self, *shape: shape_ops.reshape(self, _shape_arg(shape)),

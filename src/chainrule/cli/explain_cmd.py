@@ -1,0 +1,136 @@
+"""`chainrule explain`: the tutorial's chain rule for one image, with real numbers, checked."""
+
+import json
+import sys
+
+import numpy as np
+
+from chainrule.errors import ChainruleError
+from chainrule.explain import (
+    TUTORIAL_LABEL,
+    TUTORIAL_Y,
+    chain_function,
+    derivation,
+    explain,
+    format_derivation,
+    forward,
+    graph,
+    model_layers,
+    network_stages,
+    plot_derivation,
+    with_output,
+    write_graph,
+)
+
+DESCRIPTION = """\
+Print the chain rule of the MNIST network for one test image, as the tutorial derives it:
+C, dC/dy, the softmax Jacobian dy/dz2, dz2/dW2, their product dC/dW2 and the shortcut
+dC/dz2 = y - onehot, each checked against backpropagation and finite differences."""
+
+
+def add_parser(subparsers):
+    """Add the `explain` subcommand to an argparse subparsers object."""
+    parser = subparsers.add_parser("explain", help="show every Jacobian of the chain rule",
+                                   description=DESCRIPTION)
+    parser.add_argument("checkpoint", nargs="?", metavar="RUN_OR_CHECKPOINT",
+                        help="a run directory or checkpoint (default: a freshly initialised "
+                             "784-512-10 network)")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--index", type=int, help="test image index (default 0)")
+    source.add_argument("--image", metavar="FILE", help="a picture of a digit (PNG, JPEG, "
+                                                        ".npy) instead of a test image")
+    parser.add_argument("--label", type=int, help="the true class of --image (default: the "
+                                                  "predicted class)")
+    parser.add_argument("--tutorial", action="store_true",
+                        help="the tutorial's own example: b2 set so that y = [.01 .11 .31 .11 "
+                             ".21 .01 .01 .01 .21 .01], true class 2")
+    parser.add_argument("--dataset", help="data set of the test image (default: the run's, "
+                                          "else mnist)")
+    parser.add_argument("--data-dir", help="folder holding the data set's files")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the fresh network and of the finite-difference samples")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument("--plot", metavar="FILE.png", help="write heatmaps of the Jacobians")
+    parser.add_argument("--graph", metavar="FILE",
+                        help="write the computation graph (.dot; .svg/.png with Graphviz)")
+    return parser
+
+
+def run(args):
+    """Explain one image; 0 on success, 1 (with a message on stderr) on a chainrule error."""
+    try:
+        return _run(args)
+    except ChainruleError as error:
+        print(f"chainrule explain: error: {error}", file=sys.stderr)
+        return 1
+
+
+def _run(args):
+    model, config, network = _network(args)
+    dense, activations = model_layers(model)
+    x, label, image = _input(args, config, dense, activations)
+    if args.tutorial:
+        dense = with_output(dense, activations, x, TUTORIAL_Y)
+        label = TUTORIAL_LABEL
+        network += "; b2 set so that y is the tutorial's"
+    explanation = explain(network_stages(dense, activations, label), x, seed=args.seed)
+    report = {"network": network, "input": image, **derivation(explanation, label)}
+    notices = []
+    if args.plot:
+        notices.append(f"wrote {plot_derivation(explanation, label, args.plot)}")
+    if args.graph:
+        source = graph(chain_function(network_stages(dense, activations, label)),
+                       x.astype(dense[0][0].dtype), title="mnist_network")
+        written = write_graph(source, args.graph)
+        notices.append(f"wrote {written}" + ("" if str(written) == args.graph else
+                                             " (Graphviz `dot` is not installed: DOT source)"))
+    print(json.dumps(report, indent=1) if args.json else format_derivation(report))
+    for notice in notices:
+        print(notice, file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+def _network(args):
+    """(model, config, description) from the checkpoint, or a fresh 784-512-10 MLP."""
+    if args.checkpoint:
+        from chainrule.training import load_model
+
+        model, config = load_model(args.checkpoint)
+        return model, config, f"checkpoint {args.checkpoint}"
+    from chainrule.nn import MLP
+
+    model = MLP(sizes=(784, 512, 10), rng=np.random.default_rng(args.seed))
+    return model, {}, f"freshly initialised (seed {args.seed})"
+
+
+def _input(args, config, dense, activations):
+    """(x in float64, true class, description) for --image, --index or the tutorial."""
+    size = dense[0][0].shape[1]
+    if args.image:
+        from chainrule.data import load_digit_image
+
+        x = load_digit_image(args.image).reshape(-1).astype(np.float64)
+        _check_size(x, size, args.image)
+        label = int(np.argmax(forward(dense, activations, x))) if args.label is None \
+            else args.label
+        return x, label, f"{args.image}" + (" (label: predicted)" if args.label is None else "")
+    if args.tutorial and args.index is None:
+        x = np.random.default_rng(args.seed).uniform(0.0, 1.0, size)
+        return x, TUTORIAL_LABEL, f"{size} pixels drawn uniformly from [0, 1] (seed {args.seed})"
+    from chainrule.data import load_dataset, to_float
+
+    name = args.dataset or config.get("dataset", "mnist")
+    dataset = load_dataset(name, data_dir=args.data_dir)
+    index = args.index or 0
+    if not -len(dataset.test_images) <= index < len(dataset.test_images):
+        raise ChainruleError(f"--index {index} is outside the {len(dataset.test_images)} "
+                             f"test images of {name}")
+    x = to_float(dataset.test_images[index : index + 1])[0].astype(np.float64)
+    _check_size(x, size, f"{name} test image {index}")
+    return x, int(dataset.test_labels[index]), f"{name} test image {index}"
+
+
+def _check_size(x, size, what):
+    if x.size != size:
+        raise ChainruleError(f"{what} has {x.size} pixels but the network takes {size} inputs")
+

@@ -1,0 +1,134 @@
+"""Losses: fused softmax cross-entropy, the tutorial's cross-entropy, NLL and squared error.
+
+`cross_entropy` is the default for classification: it takes logits, computes log-softmax
+stably, and its gradient is softmax(logits) - target, with no 1/y anywhere.
+`tutorial_cross_entropy` is the cost as the tutorial writes it, on softmax probabilities y,
+with the derivative dC/dy_r = -1/y_r at the true class r: the same gradients in exact
+arithmetic, but y_r can underflow to 0 in floating point (see docs/training.md).
+
+Targets are integer labels (...,) or probability rows (..., K) such as one-hot vectors.
+`reduction` is "mean" (over rows), "sum" or "none" (one loss per row).
+"""
+
+from chainrule import _backend
+from chainrule._core.tensor import raw
+from chainrule.errors import ShapeError
+from chainrule.ops._primitive import primitive
+from chainrule.ops.custom import custom_gradient
+from chainrule.ops.elementwise import where
+from chainrule.ops.special import log_softmax, softmax
+
+xp = _backend.xp
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+@primitive
+def softmax_cross_entropy(logits, target):
+    """-sum_k target_k log softmax(logits)_k per row: (..., K), (..., K) -> (...)."""
+    shifted = logits - xp.max(logits, axis=-1, keepdims=True)
+    log_probabilities = shifted - xp.log(xp.sum(xp.exp(shifted), axis=-1, keepdims=True))
+    return -xp.sum(target * log_probabilities, axis=-1)
+
+
+def _cross_entropy_vjp_logits(g, ans, logits, target):
+    # sum(t) * softmax - t, which is softmax - target for a probability target.
+    total = xp.sum(target, axis=-1, keepdims=True)
+    return xp.expand_dims(g, -1) * (total * softmax(logits) - target)
+
+
+def _cross_entropy_vjp_target(g, ans, logits, target):
+    return -xp.expand_dims(g, -1) * log_softmax(logits)
+
+
+softmax_cross_entropy.defvjp(_cross_entropy_vjp_logits, _cross_entropy_vjp_target)
+
+
+def cross_entropy(logits, target, reduction="mean", label_smoothing=0.0):
+    """Softmax cross-entropy of `logits` (..., K) against labels or probability rows.
+
+    With `label_smoothing` e the target becomes (1 - e) target + e / K.
+    """
+    distribution = as_distribution(logits, target, label_smoothing, "cross_entropy")
+    return _reduce(softmax_cross_entropy(logits, distribution), reduction, "cross_entropy")
+
+
+@custom_gradient
+def _tutorial_cost(probabilities, target):
+    """C = -sum_r t_r log y_r per row, with the tutorial's derivative dC/dy_r = -t_r / y_r."""
+    value = -xp.sum(target * xp.log(probabilities), axis=-1)
+
+    def grad_fn(cotangent):
+        # -1/y_r at the true class; classes with t_r = 0 contribute 0, not 0/0.
+        divisor = where(target != 0, probabilities, 1)
+        return xp.expand_dims(cotangent, -1) * (-target / divisor)
+
+    return value, grad_fn
+
+
+def tutorial_cross_entropy(probabilities, target, reduction="mean", label_smoothing=0.0):
+    """The tutorial's cost on softmax outputs y (..., K): -log y_r, gradient -1/y_r.
+
+    Use after a `Softmax` layer; the target is data (it gets no gradient).
+    """
+    distribution = as_distribution(probabilities, target, label_smoothing,
+                                   "tutorial_cross_entropy")
+    return _reduce(_tutorial_cost(probabilities, raw(distribution)), reduction,
+                   "tutorial_cross_entropy")
+
+
+def nll_loss(log_probabilities, target, reduction="mean"):
+    """-sum_k target_k log_probabilities_k per row (use after log_softmax)."""
+    distribution = as_distribution(log_probabilities, target, 0.0, "nll_loss")
+    return _reduce(-xp.sum(distribution * log_probabilities, axis=-1), reduction, "nll_loss")
+
+
+def mse_loss(prediction, target, reduction="mean"):
+    """(prediction - target)^2, averaged over all elements ("mean"), summed, or per element."""
+    if raw(prediction).shape != raw(target).shape:
+        raise ShapeError(f"mse_loss: prediction of shape {raw(prediction).shape} and target of "
+                         f"shape {raw(target).shape} differ")
+    return _reduce(xp.square(prediction - target), reduction, "mse_loss")
+
+
+def as_distribution(scores, target, label_smoothing, name):
+    """The target as probability rows shaped like `scores` (..., K).
+
+    Integer labels are one-hot encoded in the scores' dtype; float targets are used as they
+    are (a Tensor target keeps its graph). Label smoothing mixes in the uniform distribution.
+    """
+    shape, dtype = raw(scores).shape, raw(scores).dtype
+    classes = shape[-1]
+    labels = raw(target)
+    if not hasattr(labels, "dtype"):
+        labels = target = xp.asarray(labels)
+    if labels.dtype.kind in "iu":
+        if labels.shape != shape[:-1]:
+            raise ShapeError(f"{name}: labels of shape {labels.shape} do not fit scores of "
+                             f"shape {shape}; expected labels of shape {shape[:-1]}")
+        if labels.size and (labels.min() < 0 or labels.max() >= classes):
+            raise ShapeError(f"{name}: labels must be in 0..{classes - 1}, got values from "
+                             f"{labels.min()} to {labels.max()}")
+        distribution = xp.zeros(shape, dtype=dtype)
+        xp.put_along_axis(distribution, xp.expand_dims(labels, -1), 1, axis=-1)
+    elif labels.shape != shape:
+        raise ShapeError(f"{name}: target of shape {labels.shape} does not fit scores of "
+                         f"shape {shape}; pass integer labels {shape[:-1]} or rows {shape}")
+    else:
+        distribution = target
+    if label_smoothing:
+        if not 0 <= label_smoothing <= 1:
+            raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
+        distribution = distribution * (1 - label_smoothing) + label_smoothing / classes
+    return distribution
+
+
+def _reduce(losses, reduction, name):
+    if reduction == "mean":
+        return xp.mean(losses)
+    if reduction == "sum":
+        return xp.sum(losses)
+    if reduction == "none":
+        return losses
+    raise ValueError(f"{name}: reduction must be one of {', '.join(REDUCTIONS)}; "
+                     f"got {reduction!r}")

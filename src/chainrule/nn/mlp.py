@@ -1,0 +1,69 @@
+"""MLP: the tutorial's multilayer perceptron, 784-512-10 by default."""
+
+from itertools import pairwise
+
+import numpy as np
+
+from chainrule._core.tensor import raw
+from chainrule.errors import ShapeError
+from chainrule.nn.layers import ACTIVATIONS, Dropout, Linear, Softmax
+from chainrule.nn.module import Module, Sequential
+
+OUTPUTS = ("logits", "softmax")
+
+
+class MLP(Module):
+    """Linear layers with an activation (and optional dropout) between them.
+
+    (N, sizes[0]) -> (N, sizes[-1]). With `output="logits"` (the default, for the fused
+    `cross_entropy`) the last layer is linear; with `output="softmax"` a `Softmax` layer
+    follows it, as the tutorial writes the network (train it with
+    `tutorial_cross_entropy`). Weights use He initialisation for ReLU and Glorot for
+    sigmoid/tanh; `rng` draws them and, later, the dropout masks.
+    """
+
+    def __init__(self, sizes=(784, 512, 10), activation="relu", dropout=0.0, rng=None,
+                 dtype=np.float32, output="logits"):
+        super().__init__()
+        sizes = tuple(int(size) for size in sizes)
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError(f"MLP: sizes must be at least two positive widths, got {sizes}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"MLP: activation must be one of {', '.join(ACTIVATIONS)}, "
+                             f"got {activation!r}")
+        if output not in OUTPUTS:
+            raise ValueError(f"MLP: output must be one of {', '.join(OUTPUTS)}, got {output!r}")
+        rng = np.random.default_rng() if rng is None else rng
+        self.sizes = sizes
+        self.activation = activation
+        self.dropout = dropout
+        self.output = output
+        init = "he" if activation == "relu" else "glorot"
+        layers = []
+        for index, (fan_in, fan_out) in enumerate(pairwise(sizes)):
+            layers.append(Linear(fan_in, fan_out, init=init, dtype=dtype, rng=rng))
+            if index < len(sizes) - 2:
+                layers.append(ACTIVATIONS[activation]())
+                if dropout:
+                    layers.append(Dropout(dropout, rng=rng))
+        if output == "softmax":
+            layers.append(Softmax())
+        self.layers = Sequential(*layers)
+        self.name_parameters()
+
+    @property
+    def dtype(self):
+        """The parameters' dtype."""
+        return self.layers[0].weight.dtype
+
+    def forward(self, x):
+        """(N, sizes[0]) inputs -> (N, sizes[-1]) logits (or probabilities)."""
+        shape = raw(x).shape
+        if not shape or shape[-1] != self.sizes[0]:
+            raise ShapeError(f"MLP {'-'.join(map(str, self.sizes))} expects inputs with "
+                             f"{self.sizes[0]} features, got shape {shape}")
+        return self.layers(x)
+
+    def extra_repr(self):
+        return (f"sizes={self.sizes}, activation={self.activation!r}, dropout={self.dropout}, "
+                f"output={self.output!r}")

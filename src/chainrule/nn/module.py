@@ -1,0 +1,132 @@
+"""Module: parameters, submodules, state dicts and train/eval mode; Sequential."""
+
+import numpy as np
+
+from chainrule._core.tensor import Tensor
+from chainrule.errors import CheckpointError
+
+
+class Module:
+    """A piece of a network: its parameters are its Tensor attributes, its children its Module
+    attributes, both in the order they were assigned.
+
+    Subclasses define `forward`; calling the module calls it.
+    """
+
+    def __init__(self):
+        self.training = True
+
+    def forward(self, *inputs):
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, *inputs):
+        return self.forward(*inputs)
+
+    def named_children(self):
+        """(attribute name, module) for each direct submodule."""
+        return [(name, value) for name, value in vars(self).items() if isinstance(value, Module)]
+
+    def named_parameters(self, prefix=""):
+        """(dotted name, Tensor) for every parameter of this module and its descendants."""
+        out = [(prefix + name, value) for name, value in vars(self).items()
+               if isinstance(value, Tensor)]
+        for name, child in self.named_children():
+            out.extend(child.named_parameters(f"{prefix}{name}."))
+        return out
+
+    def parameters(self):
+        """The parameter Tensors, in `named_parameters` order (what an optimiser updates)."""
+        return [parameter for _, parameter in self.named_parameters()]
+
+    def modules(self):
+        """This module and all its descendants, parents first."""
+        out = [self]
+        for _, child in self.named_children():
+            out.extend(child.modules())
+        return out
+
+    def name_parameters(self):
+        """Set each parameter's `.name` to its dotted path (`layers.0.weight`); returns self."""
+        for name, parameter in self.named_parameters():
+            parameter.name = name
+        return self
+
+    def train(self, mode=True):
+        """Switch this module and its descendants to training mode (dropout on); returns self."""
+        for module in self.modules():
+            module.training = mode
+        return self
+
+    def eval(self):
+        """Switch to evaluation mode (dropout off); returns self."""
+        return self.train(False)
+
+    def state_dict(self):
+        """{dotted name: a copy of the parameter's array}."""
+        return {name: parameter.data.copy() for name, parameter in self.named_parameters()}
+
+    def load_state_dict(self, state):
+        """Copy arrays from `state` into the parameters, in place (optimisers keep working).
+
+        Raises CheckpointError listing missing or unexpected names and any array whose shape
+        or dtype differs from the parameter's; nothing is copied unless everything fits.
+        """
+        parameters = dict(self.named_parameters())
+        problems = [f"missing {name}" for name in parameters if name not in state]
+        problems += [f"unexpected {name}" for name in state if name not in parameters]
+        for name, parameter in parameters.items():
+            value = state.get(name)
+            if value is None:
+                continue
+            value = np.asarray(value)
+            if value.shape != parameter.shape or value.dtype != parameter.dtype:
+                problems.append(f"{name} is {_describe(value)} but the model has "
+                                f"{_describe(parameter.data)}")
+        if problems:
+            raise CheckpointError(f"state does not fit {type(self).__name__}: "
+                                  + "; ".join(problems))
+        for name, parameter in parameters.items():
+            np.copyto(parameter.data, state[name])
+
+    def extra_repr(self):
+        """The arguments shown inside this module's repr parentheses."""
+        return ""
+
+    def __repr__(self):
+        children = self.named_children()
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"{type(self).__name__}(" + self.extra_repr()]
+        for name, child in children:
+            body = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        return "\n".join(lines) + "\n)"
+
+
+def _describe(array):
+    return f"{tuple(array.shape)} {array.dtype}"
+
+
+class Sequential(Module):
+    """Modules applied one after another; children are named by position: 0, 1, 2, ..."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        self.layers = list(modules)
+
+    def named_children(self):
+        return [(str(index), module) for index, module in enumerate(self.layers)]
+
+    def forward(self, x):
+        for module in self.layers:
+            x = module(x)
+        return x
+
+    def __getitem__(self, index):
+        return self.layers[index]
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __iter__(self):
+        return iter(self.layers)
