@@ -66,5 +66,6 @@ def _compare(analytic, numeric, argnum, mode, order, rtol, atol):
     raise AssertionError(
         f"check_grads: derivative of order {order} with respect to argument {argnum} "
         f"({mode} mode) is wrong at index {tuple(int(i) for i in worst)}: analytic "
-        f"{analytic[worst]!r}, numeric {numeric[worst]!r} (rtol={rtol}, atol={atol})"
+        f"{float(analytic[worst]):.10g}, numeric {float(numeric[worst]):.10g} "
+        f"(rtol={rtol}, atol={atol})"
     )

@@ -1,0 +1,36 @@
+"""softmax, log_softmax and logsumexp stay finite, with finite gradients, for huge logits."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+DTYPES = [np.float32, np.float64]
+EXTREME_LOGITS = [[1000.0, -1000.0], [1e4, -1e4, 0.0], [-1e4, -1e4, -1e4], [1e4, 1e4, 3.0]]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("logits", EXTREME_LOGITS)
+@pytest.mark.parametrize("op", [cr.softmax, cr.log_softmax, cr.logsumexp])
+def test_values_and_gradients_are_finite_for_logits_of_1e4(op, logits, dtype):
+    z = np.array(logits, dtype=dtype)
+    value = op(z)
+    assert np.all(np.isfinite(value)) and value.dtype == dtype
+    weights = np.linspace(-1, 1, z.size).astype(dtype)
+    grad = cr.grad(lambda z: (op(z) * weights).sum())(z)
+    assert np.all(np.isfinite(grad)) and grad.dtype == dtype
+
+
+def test_extreme_values_are_right():
+    np.testing.assert_allclose(cr.softmax(np.array([1000.0, -1000.0])), [1.0, 0.0])
+    np.testing.assert_allclose(cr.log_softmax(np.array([1000.0, -1000.0])), [0.0, -2000.0])
+    assert cr.logsumexp(np.array([1e4, 1e4])) == pytest.approx(1e4 + np.log(2))
+    z = np.array([1e4, -1e4, 0.0], dtype=np.float32)
+    onehot = np.eye(3, dtype=np.float32)[1]
+    grad = cr.grad(lambda z: -(cr.log_softmax(z) * onehot).sum())(z)
+    np.testing.assert_allclose(grad, [1.0, -1.0, 0.0])
+
+
+def test_batched_softmax_rows_sum_to_one():
+    z = np.random.default_rng(3).normal(scale=1e3, size=(5, 7)).astype(np.float32)
+    np.testing.assert_allclose(cr.softmax(z, axis=1).sum(axis=1), 1.0, rtol=1e-6)
