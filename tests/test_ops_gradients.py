@@ -170,3 +170,25 @@ def test_concatenate_gradient_reaches_every_operand():
     ga, gb = cr.grad(lambda a, b: (np.concatenate([a, b], 1) * np.arange(5.0)).sum(), (0, 1))(a, b)
     np.testing.assert_array_equal(ga, [[0, 1], [0, 1]])
     np.testing.assert_array_equal(gb, [[2, 3, 4], [2, 3, 4]])
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_op_keeps_float32_in_value_and_gradient(name):
+    f, sample = UNARY[name]
+    x = sample((2, 3)).astype(np.float32)
+    assert f(cr.Tensor(x)).dtype == np.float32
+    assert cr.grad(lambda x: f(x).sum())(x).dtype == np.float32
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+def test_binary_op_keeps_float32_in_value_and_gradients(name):
+    f, sample_x, sample_y = BINARY[name]
+    x, y = sample_x((2, 3)).astype(np.float32), sample_y((3,)).astype(np.float32)
+    grads = cr.grad(lambda x, y: f(x, y).sum(), argnums=(0, 1))(x, y)
+    assert [g.dtype for g in grads] == [np.float32, np.float32]
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+def test_reduction_keeps_float32(name):
+    x = anywhere((3, 4)).astype(np.float32)
+    assert cr.grad(lambda x: REDUCTIONS[name](x, axis=1).sum())(x).dtype == np.float32
