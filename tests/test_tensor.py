@@ -153,3 +153,27 @@ def test_repr_shows_values_and_graph_information():
     x = cr.Tensor([1.0, 2.0], requires_grad=True)
     assert "requires_grad=True" in repr(x)
     assert "op=multiply" in repr(x * 2)
+
+
+def test_functional_index_updates_pass_gradients_to_both_operands():
+    def f(x, v):
+        return (x.at[1].set(v) * np.array([1.0, 2.0, 3.0])).sum() + x.at[0].add(v).sum()
+
+    gx, gv = cr.grad(f, argnums=(0, 1))(np.ones(3), 5.0)
+    np.testing.assert_array_equal(gx, [2.0, 1.0, 4.0])
+    assert gv == 3.0
+    cr.check_grads(
+        lambda x, v: cr.index_add(x, np.array([0, 0, 2]), v) ** 2,
+        (np.ones(3), np.arange(3.0)),
+        order=2,
+        modes=("rev", "fwd"),
+    )
+
+
+def test_assignment_into_a_tensor_in_a_graph_points_to_at_set():
+    x = cr.Tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(TypeError, match=r"at\[index\]\.set"):
+        x[0] = 2.0
+    constant = cr.Tensor(np.zeros(2))
+    constant[1] = 4.0
+    assert constant.data.tolist() == [0.0, 4.0]

@@ -30,7 +30,7 @@ from chainrule.ops.elementwise import (
     tanh,
     where,
 )
-from chainrule.ops.indexing import getitem
+from chainrule.ops.indexing import getitem, index_add, index_set
 from chainrule.ops.linalg import dot, einsum, matmul, outer
 from chainrule.ops.reductions import cumsum, logsumexp, max, mean, min, prod, std, sum, var
 from chainrule.ops.shape import (
@@ -74,6 +74,8 @@ __all__ = [
     "flip",
     "getitem",
     "identity",
+    "index_add",
+    "index_set",
     "log",
     "log1p",
     "log_softmax",

@@ -51,3 +51,63 @@ def scatter_add(values, index, shape, prefix):
 @scatter_add.defvjp
 def _(g, ans, values, index, shape, prefix):
     return g[(slice(None),) * (batch_ndim(g, ans) + prefix) + index]
+
+
+@primitive
+def index_update(x, values, index, accumulate):
+    """A copy of x with `values` written (or, with accumulate, added) at `index`."""
+    out = x.copy()
+    if accumulate:
+        xp.add.at(out, index, values)
+    else:
+        out[index] = values
+    return out
+
+
+def _index_update_vjp_x(g, ans, x, values, index, accumulate):
+    if accumulate:
+        return g
+    kept = xp.ones(x.shape, dtype=g.dtype)
+    kept[index] = 0
+    return g * kept
+
+
+def _index_update_vjp_values(g, ans, x, values, index, accumulate):
+    return g[(slice(None),) * batch_ndim(g, ans) + index]
+
+
+index_update.defvjp(_index_update_vjp_x, _index_update_vjp_values)
+
+
+class IndexedUpdate:
+    """`x.at[index]`: functional writes, as in JAX (`x.at[i].set(v)`, `x.at[i].add(v)`)."""
+
+    def __init__(self, tensor):
+        self.tensor = tensor
+
+    def __getitem__(self, index):
+        return _Location(self.tensor, index)
+
+
+class _Location:
+    def __init__(self, tensor, index):
+        self.tensor = tensor
+        self.index = index
+
+    def set(self, values):
+        """A new Tensor equal to x with `values` at the index; gradients flow to both."""
+        return index_set(self.tensor, self.index, values)
+
+    def add(self, values):
+        """A new Tensor equal to x plus `values` at the index (repeats accumulate)."""
+        return index_add(self.tensor, self.index, values)
+
+
+def index_set(x, index, values):
+    """x with `values` written at `index`, as a new array (`x.at[index].set(values)`)."""
+    return index_update(x, values, normalize_index(index), False)
+
+
+def index_add(x, index, values):
+    """x with `values` added at `index`; repeated indices accumulate (`x.at[index].add`)."""
+    return index_update(x, values, normalize_index(index), True)

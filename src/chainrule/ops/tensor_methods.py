@@ -1,15 +1,27 @@
 """Python operators and array methods on Tensor, each a call to a chainrule op."""
 
+from chainrule._core.modes import is_grad_enabled
 from chainrule._core.tensor import Tensor
 from chainrule.ops import elementwise as ew
 from chainrule.ops import linalg, reductions, special
 from chainrule.ops import shape as shape_ops
-from chainrule.ops.indexing import getitem, normalize_index
+from chainrule.ops.indexing import IndexedUpdate, getitem, normalize_index
 from chainrule.ops.numpy_dispatch import array_function, array_ufunc
 
 
 def _shape_arg(shape):
     return shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape
+
+
+def _assign(tensor, index, value):
+    """In-place writes are for tensors outside any graph; graphs need `x.at[i].set(v)`."""
+    if tensor.requires_grad and is_grad_enabled():
+        raise TypeError(
+            "cannot assign into a Tensor that requires grad: an in-place write would "
+            "corrupt the recorded graph. Use x = x.at[index].set(value) instead (or "
+            "assign under cr.no_grad(), e.g. in an optimiser step)"
+        )
+    tensor.data[normalize_index(index)] = value.data if isinstance(value, Tensor) else value
 
 
 def _comparison(compare):
@@ -36,6 +48,8 @@ METHODS = {
     "__pos__": lambda self: self,
     "__abs__": lambda self: ew.absolute(self),
     "__getitem__": lambda self, index: getitem(self, normalize_index(index)),
+    "__setitem__": lambda self, index, value: _assign(self, index, value),
+    "at": property(IndexedUpdate, doc="Functional writes: x.at[i].set(v), x.at[i].add(v)."),
     "__iter__": lambda self: (getitem(self, (i,)) for i in range(len(self))),
     "__lt__": _comparison(lambda a, b: a < b),
     "__le__": _comparison(lambda a, b: a <= b),
