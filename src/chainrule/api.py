@@ -19,7 +19,7 @@ import functools
 
 from chainrule import _backend
 from chainrule._core import engine
-from chainrule._core.modes import enable_grad
+from chainrule._core.modes import enable_grad, modes
 from chainrule._core.tensor import Tensor, is_differentiable_dtype, raw
 from chainrule._tree import tree_flatten, tree_map, tree_unflatten
 from chainrule.errors import GradientError
@@ -27,16 +27,14 @@ from chainrule.ops.elementwise import identity
 
 xp = _backend.xp
 
-_nesting = {"depth": 0}
-
-
 @contextlib.contextmanager
 def _transforming():
-    _nesting["depth"] += 1
+    """Mark a transformation as running: nested ones must then build differentiable results."""
+    modes.transform_depth += 1
     try:
         yield
     finally:
-        _nesting["depth"] -= 1
+        modes.transform_depth -= 1
 
 
 def _as_input(value, where):
@@ -76,7 +74,7 @@ class _Trace:
             args[argnum] = tree_unflatten(treedef, nodes)
             self.trees.append((treedef, len(nodes)))
             self.inputs.extend(nodes)
-        self.create_graph = outer or _nesting["depth"] > 0
+        self.create_graph = outer or modes.transform_depth > 0
         with enable_grad(), _transforming():
             self.out = f(*args)
 

@@ -8,6 +8,7 @@ class _Modes(threading.local):
     def __init__(self):
         self.grad_enabled = True
         self.anomaly = False
+        self.transform_depth = 0
 
 
 modes = _Modes()
