@@ -249,3 +249,26 @@ def test_explaining_a_sub_chain_starts_at_its_own_input():
     assert explanation.stages[0].equation == "z2 = W2 a1 + b2"
     assert explanation.gradient("a1").shape == (1, 8)
     assert activation("tanh").equation("z", "a") == "a = tanh(z)"
+
+
+def test_the_tutorials_own_custom_gradient_cross_entropy_is_a_stage():
+    @cr.custom_gradient
+    def tutorial_cross_entropy(y, y_):  # as the tutorial writes it
+        idx = np.nonzero(y_)[0][0]
+
+        def grad_fn(dy):
+            grad_c = np.zeros(y.shape[0])
+            grad_c[idx] = -1.0 / y[idx]
+            return grad_c
+
+        return -np.log(y[idx]), grad_fn
+
+    onehot = np.eye(10)[TUTORIAL_LABEL]
+    z2 = np.log(TUTORIAL_Y)
+    ours = explain([softmax(), cross_entropy(TUTORIAL_LABEL)], z2, input_symbol="z2")
+    theirs = explain([softmax(), Stage("cross_entropy", lambda y: tutorial_cross_entropy(
+        y, onehot), {}, "C", "{output} = -ln {input}_r")], z2, input_symbol="z2")
+    assert float(theirs.value) == pytest.approx(1.1711829815, abs=1e-10)
+    np.testing.assert_allclose(theirs.jacobian("C", "y"), ours.jacobian("C", "y"), rtol=1e-15)
+    np.testing.assert_allclose(theirs.gradient("z2"), ours.gradient("z2"), rtol=1e-14)
+    assert theirs.checks["z2"].reverse_vs_numeric.largest < FD_TOLERANCE

@@ -105,6 +105,14 @@ def test_write_graph_falls_back_to_dot_source_without_graphviz(tmp_path, monkeyp
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
 def test_write_graph_renders_svg_with_graphviz(tmp_path):
-    written = write_graph(graph(lambda x: np.tanh(x).sum(), np.ones(2)), tmp_path / "net.svg")
-    assert written.suffix == ".svg"
-    assert "<svg" in written.read_text()
+    @cr.custom_gradient
+    def cube(x):
+        return x**3, lambda g: 3 * g * x**2
+
+    named = cr.Tensor(np.ones(2), requires_grad=True, name='a "quoted" \\ name')
+    source = graph(lambda x: (cube(x) * named).sum(), np.ones(2))
+    written = write_graph(source, tmp_path / "net.svg")
+    assert written == tmp_path / "net.svg"
+    svg = written.read_text()
+    assert "<svg" in svg
+    assert "cube (custom gradient)" in svg

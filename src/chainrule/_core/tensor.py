@@ -69,16 +69,8 @@ class Tensor:
 
     @classmethod
     def _constant(cls, data):
-        node = cls.__new__(cls)
-        node.data = data
+        node = cls._from_op(data, None, None, None, ())
         node.requires_grad = False
-        node.grad = None
-        node.name = None
-        node._prim = None
-        node._args = None
-        node._kwargs = None
-        node._parents = ()
-        node._trace = None
         return node
 
     @property

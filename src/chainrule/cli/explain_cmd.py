@@ -39,8 +39,9 @@ def add_parser(subparsers):
     source.add_argument("--index", type=int, help="test image index (default 0)")
     source.add_argument("--image", metavar="FILE", help="a picture of a digit (PNG, JPEG, "
                                                         ".npy) instead of a test image")
-    parser.add_argument("--label", type=int, help="the true class of --image (default: the "
-                                                  "predicted class)")
+    parser.add_argument("--label", type=int,
+                        help="the true class r (default: the test image's label; for --image "
+                             "the predicted class)")
     parser.add_argument("--tutorial", action="store_true",
                         help="the tutorial's own example: b2 set so that y = [.01 .11 .31 .11 "
                              ".21 .01 .01 .01 .21 .01], true class 2")
@@ -57,28 +58,26 @@ def add_parser(subparsers):
 
 
 def run(args):
-    """Explain one image; 0 on success, 1 (with a message on stderr) on a chainrule error."""
-    try:
-        return _run(args)
-    except ChainruleError as error:
-        print(f"chainrule explain: error: {error}", file=sys.stderr)
-        return 1
-
-
-def _run(args):
+    """Explain one image; returns 0. Errors are ChainruleErrors, which `main` reports."""
     model, config, network = _network(args)
     dense, activations = model_layers(model)
     x, label, image = _input(args, config, dense, activations)
+    if args.label is not None:
+        label = _checked_label(args.label, dense)
+    explained = dense
     if args.tutorial:
-        dense = with_output(dense, activations, x, TUTORIAL_Y)
+        if dense[-1][0].shape[0] != TUTORIAL_Y.size:
+            raise ChainruleError(f"--tutorial needs a network with {TUTORIAL_Y.size} outputs; "
+                                 f"this one has {dense[-1][0].shape[0]}")
+        explained = with_output(dense, activations, x, TUTORIAL_Y)
         label = TUTORIAL_LABEL
         network += "; b2 set so that y is the tutorial's"
-    explanation = explain(network_stages(dense, activations, label), x, seed=args.seed)
+    explanation = explain(network_stages(explained, activations, label), x, seed=args.seed)
     report = {"network": network, "input": image, **derivation(explanation, label)}
     notices = []
     if args.plot:
         notices.append(f"wrote {plot_derivation(explanation, label, args.plot)}")
-    if args.graph:
+    if args.graph:  # the model's own network, in its own dtype
         source = graph(chain_function(network_stages(dense, activations, label)),
                        x.astype(dense[0][0].dtype), title="mnist_network")
         written = write_graph(source, args.graph)
@@ -111,16 +110,16 @@ def _input(args, config, dense, activations):
 
         x = load_digit_image(args.image).reshape(-1).astype(np.float64)
         _check_size(x, size, args.image)
-        label = int(np.argmax(forward(dense, activations, x))) if args.label is None \
-            else args.label
-        return x, label, f"{args.image}" + (" (label: predicted)" if args.label is None else "")
+        predicted = int(np.argmax(forward(dense, activations, x)))
+        return x, predicted, f"{args.image}" + (" (label: predicted)" if args.label is None
+                                                else "")
     if args.tutorial and args.index is None:
         x = np.random.default_rng(args.seed).uniform(0.0, 1.0, size)
         return x, TUTORIAL_LABEL, f"{size} pixels drawn uniformly from [0, 1] (seed {args.seed})"
     from chainrule.data import load_dataset, to_float
 
     name = args.dataset or config.get("dataset", "mnist")
-    dataset = load_dataset(name, data_dir=args.data_dir)
+    dataset = load_dataset(name, data_dir=args.data_dir or config.get("data_dir"))
     index = args.index or 0
     if not -len(dataset.test_images) <= index < len(dataset.test_images):
         raise ChainruleError(f"--index {index} is outside the {len(dataset.test_images)} "
@@ -128,6 +127,14 @@ def _input(args, config, dense, activations):
     x = to_float(dataset.test_images[index : index + 1])[0].astype(np.float64)
     _check_size(x, size, f"{name} test image {index}")
     return x, int(dataset.test_labels[index]), f"{name} test image {index}"
+
+
+def _checked_label(label, dense):
+    classes = dense[-1][0].shape[0]
+    if not 0 <= label < classes:
+        raise ChainruleError(f"--label {label} is not one of the network's {classes} classes "
+                             f"(0 to {classes - 1})")
+    return label
 
 
 def _check_size(x, size, what):

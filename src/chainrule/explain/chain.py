@@ -86,10 +86,6 @@ class Explanation:
     reverse: dict
     checks: dict
 
-    @property
-    def output_symbol(self):
-        return self.stages[-1].output_symbol
-
     def stage(self, output_symbol):
         """The stage whose output is `output_symbol`."""
         for stage in self.stages:
@@ -104,12 +100,7 @@ class Explanation:
 
     def gradient(self, wrt):
         """d f / d wrt (the input's or a parameter's symbol) from the chained product."""
-        for stage in self.stages:
-            if wrt == stage.input_symbol:
-                return stage.chain
-            if wrt in stage.gradients:
-                return stage.gradients[wrt]
-        raise KeyError(f"nothing called {wrt!r} in the chain")
+        return _chained_gradient(self.stages, wrt)
 
     def summary(self):
         """Per stage its equation and Jacobian shapes and checks; then the gradient checks."""
@@ -133,6 +124,15 @@ class Explanation:
             ],
             "checks": [check.as_dict() for check in self.checks.values()],
         }
+
+
+def _chained_gradient(stages, wrt):
+    for stage in stages:
+        if wrt == stage.input_symbol:
+            return stage.chain
+        if wrt in stage.gradients:
+            return stage.gradients[wrt]
+    raise KeyError(f"nothing called {wrt!r} in the chain")
 
 
 def _shape_of(stage, wrt):
@@ -239,7 +239,7 @@ def _check_whole(steps, params, values, explained, rng, fd_entries, eps):
     reverse, checks = {}, {}
     for k, (name, arg, rows) in enumerate(zip(names, args, reverse_all, strict=True)):
         reverse[name] = np.asarray(rows, np.float64).reshape(final_shape + arg.shape)
-        product = explained[0].chain if k == 0 else _product_gradient(explained, name)
+        product = _chained_gradient(explained, name)
         priority = np.abs(reverse[name]).reshape(-1, arg.size).sum(axis=0)
         positions = sample_positions(arg.size, fd_entries, priority, rng)
         numeric, mask = central_differences(composed, args, k, positions, eps)
@@ -247,7 +247,3 @@ def _check_whole(steps, params, values, explained, rng, fd_entries, eps):
             name, reverse[name].shape, difference(product, reverse[name]),
             difference(reverse[name], numeric, mask), difference(product, numeric, mask))
     return reverse, checks
-
-
-def _product_gradient(explained, name):
-    return next(s.gradients[name] for s in explained if name in s.gradients)

@@ -38,7 +38,7 @@ def plot_derivation(explanation, label, path):
           f"i ({z}_i)", f"dC/d{z}_i")
     grid[1, 1].scatter(range(probabilities.size), probabilities - np.eye(probabilities.size)
                        [label], marker="_", s=400, color="black", label=f"{y} - onehot(r)")
-    grid[1, 1].legend(loc="lower right")
+    grid[1, 1].legend(loc="best")
     heatmap(grid[1, 2], dense.gradients[weight][0],
             f"dC/d{weight} ({_shape(dense.gradients[weight])}) = (dC/d{z})ᵀ {a}ᵀ",
             f"k ({a}_k)", f"i (row of {weight})")

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from chainrule.checks import numerical_jacobian
+
 
 @dataclass(frozen=True)
 class Difference:
@@ -54,21 +56,10 @@ def central_differences(f, args, argnum, positions, eps):
     (1,) for a scalar f) filled at the chosen columns, and where it is filled. The step
     is `eps * max(1, |arg|)`.
     """
-    args = list(args)
-    base = np.asarray(args[argnum], dtype=np.float64)
-    flat = base.reshape(-1)
+    base_shape = np.shape(args[argnum])
     out_shape = np.shape(f(*args)) or (1,)
-    derivative = np.zeros((int(np.prod(out_shape)), base.size))
-    for position in positions:
-        step = eps * max(1.0, abs(float(flat[position])))
-        values = []
-        for sign in (1.0, -1.0):
-            shifted = flat.copy()
-            shifted[position] += sign * step
-            args[argnum] = shifted.reshape(base.shape)
-            values.append(np.asarray(f(*args), dtype=np.float64).reshape(-1))
-        derivative[:, position] = (values[0] - values[1]) / (2 * step)
-    mask = np.zeros(derivative.shape, dtype=bool)
+    derivative = numerical_jacobian(f, args, argnum, eps, positions)
+    full_shape = tuple(out_shape) + base_shape
+    mask = np.zeros((int(np.prod(out_shape)), int(np.prod(base_shape))), dtype=bool)
     mask[:, positions] = True
-    full_shape = tuple(out_shape) + base.shape
     return derivative.reshape(full_shape), mask.reshape(full_shape)

@@ -29,8 +29,6 @@ def as_images(rows):
 def plot_training_curves(metrics, path):
     """Loss and accuracy per epoch, one line per `*_loss` / `*_accuracy` key of `metrics`
     (a list of per-epoch dicts with an "epoch")."""
-    from matplotlib.ticker import MaxNLocator
-
     figure = new_figure(*SIZES["training_curves"])
     loss_axes, accuracy_axes = figure.subplots(1, 2)
     epochs = [row.get("epoch", i + 1) for i, row in enumerate(metrics)]
@@ -46,18 +44,16 @@ def plot_training_curves(metrics, path):
         axes.set_title(f"{ylabel.capitalize()} per epoch")
         axes.set_xlabel("epoch")
         axes.set_ylabel(ylabel)
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.locator_params(axis="x", integer=True)
         axes.grid(alpha=0.3)
         if keys:
             axes.legend()
     return save(figure, path)
 
 
-def plot_confusion_matrix(labels, predictions, classes, path):
-    """Counts of (true, predicted) class pairs over the test set, annotated."""
+def plot_confusion_matrix(matrix, classes, path):
+    """The (K, K) counts of (true, predicted) class pairs over the test set, annotated."""
     count = len(classes)
-    matrix = np.zeros((count, count), dtype=np.int64)
-    np.add.at(matrix, (np.asarray(labels), np.asarray(predictions)), 1)
     accuracy = np.trace(matrix) / max(matrix.sum(), 1)
     figure = new_figure(*SIZES["confusion_matrix"])
     axes = figure.subplots()

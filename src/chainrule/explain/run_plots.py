@@ -31,15 +31,19 @@ def read_metrics(run_dir):
 
 
 def plot_run(run_dir, data_dir=None):
-    """Load the run's model, metrics and test set; draw every figure; returns the index path."""
+    """Load the run's model, metrics and test set, draw every figure into the run directory.
+
+    Returns the paths written, the index (`plots.md`) last.
+    """
     from chainrule.data import load_dataset
     from chainrule.training import load_model
 
     run_dir = Path(run_dir)
     model, config = load_model(run_dir)
-    dataset = load_dataset(config.get("dataset", "mnist"), data_dir=data_dir)
+    dataset = load_dataset(config.get("dataset", "mnist"),
+                           data_dir=data_dir or config.get("data_dir"))
     entries = draw_run(model, read_metrics(run_dir), dataset, run_dir)
-    return write_index(run_dir, entries)
+    return [run_dir / name for name, _, _ in entries] + [write_index(run_dir, entries)]
 
 
 def draw_run(model, metrics, dataset, folder):
@@ -48,12 +52,13 @@ def draw_run(model, metrics, dataset, folder):
     Returns [(file name, title, what it shows)] for the index.
     """
     from chainrule.data import to_float
+    from chainrule.training import confusion_matrix, evaluate
 
     folder = Path(folder)
     dense, activations = model_layers(model)
-    inputs = to_float(dataset.test_images)
-    labels = dataset.test_labels.astype(np.int64)
-    predictions = np.argmax(forward(dense, activations, inputs), axis=1)
+    inputs = to_float(dataset.test_images).astype(model.dtype)
+    labels = dataset.test_labels.astype(np.intp)
+    predictions = evaluate(model, inputs, labels)["predictions"]
     classes = dataset.classes
     images = dataset.test_images
     accuracy = float(np.mean(predictions == labels))
@@ -62,8 +67,8 @@ def draw_run(model, metrics, dataset, folder):
         run_figures.plot_training_curves(metrics, folder / "training_curves.png")
         entries.append(("training_curves.png", "Training curves",
                         f"loss and accuracy per epoch over {len(metrics)} epochs"))
-    run_figures.plot_confusion_matrix(labels, predictions, classes,
-                                      folder / "confusion_matrix.png")
+    run_figures.plot_confusion_matrix(confusion_matrix(labels, predictions, len(classes)),
+                                      classes, folder / "confusion_matrix.png")
     entries.append(("confusion_matrix.png", "Confusion matrix",
                     f"true against predicted class on the {len(labels):,} test images "
                     f"(accuracy {100 * accuracy:.2f}%)"))
