@@ -26,19 +26,19 @@ REDUCTIONS = ("mean", "sum", "none")
 @primitive
 def softmax_cross_entropy(logits, target):
     """-sum_k target_k log softmax(logits)_k per row: (..., K), (..., K) -> (...)."""
-    shifted = logits - xp.max(logits, axis=-1, keepdims=True)
-    log_probabilities = shifted - xp.log(xp.sum(xp.exp(shifted), axis=-1, keepdims=True))
-    return -xp.sum(target * log_probabilities, axis=-1)
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    log_probabilities = shifted - xp.log(xp.exp(shifted).sum(axis=-1, keepdims=True))
+    return -(target * log_probabilities).sum(axis=-1)
 
 
 def _cross_entropy_vjp_logits(g, ans, logits, target):
     # sum(t) * softmax - t, which is softmax - target for a probability target.
-    total = xp.sum(target, axis=-1, keepdims=True)
-    return xp.expand_dims(g, -1) * (total * softmax(logits) - target)
+    total = target.sum(axis=-1, keepdims=True)
+    return g[..., None] * (total * softmax(logits) - target)
 
 
 def _cross_entropy_vjp_target(g, ans, logits, target):
-    return -xp.expand_dims(g, -1) * log_softmax(logits)
+    return -g[..., None] * log_softmax(logits)
 
 
 softmax_cross_entropy.defvjp(_cross_entropy_vjp_logits, _cross_entropy_vjp_target)
@@ -106,11 +106,11 @@ def as_distribution(scores, target, label_smoothing, name):
         if labels.shape != shape[:-1]:
             raise ShapeError(f"{name}: labels of shape {labels.shape} do not fit scores of "
                              f"shape {shape}; expected labels of shape {shape[:-1]}")
-        if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        lowest, highest = (labels.min(), labels.max()) if labels.size else (0, 0)
+        if lowest < 0 or highest >= classes:
             raise ShapeError(f"{name}: labels must be in 0..{classes - 1}, got values from "
-                             f"{labels.min()} to {labels.max()}")
-        distribution = xp.zeros(shape, dtype=dtype)
-        xp.put_along_axis(distribution, xp.expand_dims(labels, -1), 1, axis=-1)
+                             f"{lowest} to {highest}")
+        distribution = (labels[..., None] == xp.arange(classes)).astype(dtype)
     elif labels.shape != shape:
         raise ShapeError(f"{name}: target of shape {labels.shape} does not fit scores of "
                          f"shape {shape}; pass integer labels {shape[:-1]} or rows {shape}")

@@ -20,10 +20,13 @@ class MLP(Module):
     follows it, as the tutorial writes the network (train it with
     `tutorial_cross_entropy`). Weights use He initialisation for ReLU and Glorot for
     sigmoid/tanh; `rng` draws them and, later, the dropout masks.
+
+    Inputs are standardised first, x -> (x - input_mean) / input_std (by default 0 and 1:
+    unchanged), so a model trained on standardised pixels still takes pixels in [0, 1].
     """
 
     def __init__(self, sizes=(784, 512, 10), activation="relu", dropout=0.0, rng=None,
-                 dtype=np.float32, output="logits"):
+                 dtype=np.float32, output="logits", input_mean=0.0, input_std=1.0):
         super().__init__()
         sizes = tuple(int(size) for size in sizes)
         if len(sizes) < 2 or min(sizes) < 1:
@@ -38,6 +41,8 @@ class MLP(Module):
         self.activation = activation
         self.dropout = dropout
         self.output = output
+        self.input_mean = float(input_mean)
+        self.input_std = float(input_std)
         init = "he" if activation == "relu" else "glorot"
         layers = []
         for index, (fan_in, fan_out) in enumerate(pairwise(sizes)):
@@ -62,8 +67,17 @@ class MLP(Module):
         if not shape or shape[-1] != self.sizes[0]:
             raise ShapeError(f"MLP {'-'.join(map(str, self.sizes))} expects inputs with "
                              f"{self.sizes[0]} features, got shape {shape}")
-        return self.layers(x)
+        return self.layers(self.standardize(x))
+
+    def standardize(self, x):
+        """(x - input_mean) / input_std: what the first Linear layer sees."""
+        if self.input_mean == 0.0 and self.input_std == 1.0:
+            return x
+        return (x - self.input_mean) / self.input_std
 
     def extra_repr(self):
-        return (f"sizes={self.sizes}, activation={self.activation!r}, dropout={self.dropout}, "
+        text = (f"sizes={self.sizes}, activation={self.activation!r}, dropout={self.dropout}, "
                 f"output={self.output!r}")
+        if self.input_mean != 0.0 or self.input_std != 1.0:
+            text += f", input_mean={self.input_mean:.4g}, input_std={self.input_std:.4g}"
+        return text

@@ -1,0 +1,1 @@
+"""The `chainrule` command line: train, evaluate, predict (and explain, plot when present)."""

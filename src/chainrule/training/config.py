@@ -1,0 +1,135 @@
+"""TrainConfig: every choice that defines a training run, and the model, optimiser and
+schedule built from it."""
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from chainrule import nn, optim
+from chainrule.errors import ChainruleError
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh")
+LOSSES = ("fused", "tutorial")
+OPTIMIZERS = {"adam": optim.Adam, "adamw": optim.AdamW, "sgd": optim.SGD}
+DEFAULT_LR = {"adam": 1e-3, "adamw": 1e-3, "sgd": 0.1}
+SCHEDULES = ("constant", "step", "cosine")
+DTYPES = ("float32", "float64")
+
+
+
+class ConfigError(ChainruleError, ValueError):
+    """A training option is out of range or not one of its choices."""
+
+
+RESUMABLE = ("epochs", "checkpoint_every", "data_dir", "download")
+"""Fields a resumed run may change; any other difference makes it a different run."""
+
+
+@dataclass
+class TrainConfig:
+    """The options of `chainrule train`; saved (with the data's shapes) as config.json."""
+
+    dataset: str = "mnist"
+    data_dir: str | None = None
+    download: bool = True
+    hidden: list = field(default_factory=lambda: [512])
+    activation: str = "relu"
+    dropout: float = 0.0
+    loss: str = "fused"
+    label_smoothing: float = 0.0
+    dtype: str = "float32"
+    epochs: int = 10
+    batch_size: int = 128
+    optimizer: str = "adam"
+    lr: float | None = None
+    momentum: float = 0.9
+    nesterov: bool = False
+    weight_decay: float = 0.0
+    schedule: str = "cosine"
+    step_epochs: int = 5
+    gamma: float = 0.1
+    warmup_steps: int = 0
+    val_fraction: float = 0.1
+    standardize: bool = True
+    seed: int = 0
+    checkpoint_every: int = 0
+
+    def __post_init__(self):
+        self.hidden = [int(width) for width in self.hidden]
+        if self.nesterov and not self.momentum:
+            raise ConfigError("nesterov needs momentum > 0")
+        if self.lr is None and self.optimizer in DEFAULT_LR:
+            self.lr = DEFAULT_LR[self.optimizer]
+        choices = {"activation": ACTIVATIONS, "loss": LOSSES, "optimizer": tuple(OPTIMIZERS),
+                   "schedule": SCHEDULES, "dtype": DTYPES}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f"{name} must be one of {', '.join(allowed)}, "
+                                 f"got {getattr(self, name)!r}")
+        ranges = [
+            ("epochs", self.epochs >= 1, "at least 1"),
+            ("batch_size", self.batch_size >= 1, "at least 1"),
+            ("hidden", all(width >= 1 for width in self.hidden), "positive widths"),
+            ("lr", self.lr > 0, "positive"),
+            ("dropout", 0 <= self.dropout < 1, "in [0, 1)"),
+            ("label_smoothing", 0 <= self.label_smoothing < 1, "in [0, 1)"),
+            ("val_fraction", 0 <= self.val_fraction < 1, "in [0, 1)"),
+            ("weight_decay", self.weight_decay >= 0, ">= 0"),
+            ("momentum", 0 <= self.momentum < 1, "in [0, 1)"),
+            ("step_epochs", self.step_epochs >= 1, "at least 1"),
+            ("warmup_steps", self.warmup_steps >= 0, ">= 0"),
+            ("checkpoint_every", self.checkpoint_every >= 0, ">= 0 (0: only at epoch ends)"),
+        ]
+        for name, ok, wanted in ranges:
+            if not ok:
+                raise ConfigError(f"{name} must be {wanted}, got {getattr(self, name)}")
+
+    @classmethod
+    def from_dict(cls, values):
+        """The config from a dict (config.json), ignoring the derived keys it also holds."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{key: value for key, value in values.items() if key in names})
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    def differences(self, other):
+        """Names of the fields that differ from `other` and that a resumed run cannot change."""
+        mine, theirs = self.to_dict(), other.to_dict()
+        return [name for name in mine if name not in RESUMABLE and mine[name] != theirs[name]]
+
+
+def build_model(run_config, rng=None):
+    """The MLP a run config describes: `sizes`, activation, dropout, dtype, loss and the
+    training pixels' mean and standard deviation (`input_mean`, `input_std`)."""
+    return nn.MLP(
+        run_config["sizes"],
+        activation=run_config["activation"],
+        dropout=run_config["dropout"],
+        rng=rng,
+        dtype=np.dtype(run_config["dtype"]),
+        output="softmax" if run_config["loss"] == "tutorial" else "logits",
+        input_mean=run_config.get("input_mean", 0.0),
+        input_std=run_config.get("input_std", 1.0),
+    )
+
+
+def build_optimizer(config, parameters):
+    """The optimiser `config` names, with its learning rate and weight decay."""
+    if config.optimizer == "sgd":
+        return optim.SGD(parameters, lr=config.lr, momentum=config.momentum,
+                         nesterov=config.nesterov, weight_decay=config.weight_decay)
+    return OPTIMIZERS[config.optimizer](parameters, lr=config.lr,
+                                        weight_decay=config.weight_decay)
+
+
+def build_schedule(config, steps_per_epoch):
+    """The learning rate as a function of the step count, warm-up included."""
+    if config.schedule == "step":
+        schedule = optim.StepDecay(config.lr, config.step_epochs * steps_per_epoch, config.gamma)
+    elif config.schedule == "cosine":
+        schedule = optim.Cosine(config.lr, config.epochs * steps_per_epoch)
+    else:
+        schedule = optim.Constant(config.lr)
+    return optim.LinearWarmup(schedule, config.warmup_steps) if config.warmup_steps else schedule

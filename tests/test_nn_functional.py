@@ -1,0 +1,162 @@
+"""nn.functional: the fused linear op, cross-entropy and the other losses, against ground truth."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import nn
+from chainrule.errors import ShapeError
+from chainrule.nn import functional as F
+
+RNG = np.random.default_rng(0)
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+@pytest.mark.parametrize("x_shape", [(4, 3), (3,), (2, 4, 3)])
+def test_linear_gradients_match_finite_differences(x_shape):
+    x, w, b = RNG.normal(size=x_shape), RNG.normal(size=(2, 3)), RNG.normal(size=2)
+    cr.check_grads(lambda x, w, b: F.linear(x, w, b), (x, w, b))
+
+
+def test_linear_second_derivatives_match_finite_differences():
+    x, w, b = RNG.normal(size=(2, 3)), RNG.normal(size=(2, 3)), RNG.normal(size=2)
+    cr.check_grads(lambda x, w, b: np.tanh(F.linear(x, w, b)).sum(), (x, w, b), order=2)
+
+
+def test_linear_without_bias_is_x_times_w_transposed():
+    x, w = RNG.normal(size=(4, 3)), RNG.normal(size=(2, 3))
+    np.testing.assert_allclose(F.linear(x, w), x @ w.T)
+
+
+def test_linear_keeps_float32_and_gives_gradients_in_the_weights_layout():
+    x = RNG.normal(size=(5, 3)).astype(np.float32)
+    w = cr.Tensor(RNG.normal(size=(2, 3)).astype(np.float32), requires_grad=True)
+    b = cr.Tensor(np.zeros(2, np.float32), requires_grad=True)
+    F.linear(x, w, b).sum().backward()
+    assert w.grad.dtype == np.float32 and w.grad.flags.c_contiguous
+    np.testing.assert_allclose(w.grad, np.ones((5, 2)).T @ x, rtol=1e-6)
+    np.testing.assert_allclose(b.grad, [5, 5])
+
+
+def test_cross_entropy_is_minus_log_softmax_at_the_label():
+    logits, labels = RNG.normal(size=(6, 4)), RNG.integers(0, 4, 6)
+    rows = -np.log(_softmax(logits)[np.arange(6), labels])
+    np.testing.assert_allclose(F.cross_entropy(logits, labels, reduction="none"), rows)
+    np.testing.assert_allclose(F.cross_entropy(logits, labels), rows.mean())
+    np.testing.assert_allclose(F.cross_entropy(logits, labels, reduction="sum"), rows.sum())
+
+
+def test_cross_entropy_gradient_is_softmax_minus_target():
+    logits, labels = RNG.normal(size=(5, 3)), RNG.integers(0, 3, 5)
+    gradient = cr.grad(lambda z: F.cross_entropy(z, labels))(logits)
+    np.testing.assert_allclose(gradient, (_softmax(logits) - np.eye(3)[labels]) / 5, atol=1e-15)
+
+
+def test_cross_entropy_gradients_match_finite_differences_for_probability_targets():
+    logits, target = RNG.normal(size=(3, 4)), _softmax(RNG.normal(size=(3, 4)))
+    cr.check_grads(lambda z, t: F.cross_entropy(z, t, reduction="none"), (logits, target))
+
+
+def test_cross_entropy_second_derivative_is_the_softmax_jacobian():
+    z = RNG.normal(size=4)
+    y = _softmax(z)
+    hessian = cr.hessian(lambda z: F.cross_entropy(z, np.array(2)))(z)
+    np.testing.assert_allclose(hessian, np.diag(y) - np.outer(y, y), atol=1e-14)
+
+
+def test_cross_entropy_takes_one_hot_rows_like_labels():
+    logits, labels = RNG.normal(size=(4, 5)), np.array([0, 4, 2, 2])
+    np.testing.assert_allclose(F.cross_entropy(logits, np.eye(5)[labels]),
+                               F.cross_entropy(logits, labels))
+
+
+def test_label_smoothing_mixes_the_uniform_distribution_into_the_target():
+    logits, labels = RNG.normal(size=(4, 5)), np.array([0, 4, 2, 2])
+    target = 0.9 * np.eye(5)[labels] + 0.1 / 5
+    np.testing.assert_allclose(F.cross_entropy(logits, labels, label_smoothing=0.1),
+                               F.cross_entropy(logits, target))
+
+
+def test_cross_entropy_is_finite_where_softmax_underflows():
+    logits = cr.Tensor(np.array([[1000.0, 0.0, -1000.0]], np.float32), requires_grad=True)
+    loss = F.cross_entropy(logits, np.array([2]))
+    loss.backward()
+    assert loss.item() == pytest.approx(2000.0)
+    np.testing.assert_allclose(logits.grad, [[1, 0, -1]])
+
+
+def test_cross_entropy_keeps_float32():
+    logits = cr.Tensor(RNG.normal(size=(3, 4)).astype(np.float32), requires_grad=True)
+    loss = F.cross_entropy(logits, np.array([0, 1, 2]))
+    loss.backward()
+    assert loss.dtype == np.float32 and logits.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("target, message", [
+    (np.array([0, 1]), r"labels of shape \(2,\) do not fit scores of shape \(3, 4\)"),
+    (np.array([0, 1, 4]), r"labels must be in 0..3, got values from 0 to 4"),
+    (np.zeros((3, 5)), r"target of shape \(3, 5\) does not fit scores of shape \(3, 4\)"),
+])
+def test_cross_entropy_names_targets_that_do_not_fit(target, message):
+    with pytest.raises(ShapeError, match=message):
+        F.cross_entropy(np.zeros((3, 4)), target)
+
+
+def test_cross_entropy_rejects_an_unknown_reduction():
+    with pytest.raises(ValueError, match="reduction must be one of mean, sum, none"):
+        F.cross_entropy(np.zeros((1, 2)), np.array([0]), reduction="max")
+
+
+def test_nll_loss_after_log_softmax_equals_cross_entropy():
+    logits, labels = RNG.normal(size=(4, 3)), np.array([2, 0, 1, 1])
+    np.testing.assert_allclose(F.nll_loss(F.log_softmax(logits), labels),
+                               F.cross_entropy(logits, labels))
+
+
+def test_mse_loss_averages_squared_errors_and_checks_shapes():
+    prediction, target = np.array([[1.0, 2.0], [3.0, 5.0]]), np.array([[1.0, 0.0], [0.0, 5.0]])
+    assert F.mse_loss(prediction, target) == pytest.approx(13 / 4)
+    assert F.mse_loss(prediction, target, reduction="sum") == pytest.approx(13)
+    with pytest.raises(ShapeError, match="differ"):
+        F.mse_loss(prediction, target[0])
+
+
+def test_accuracy_counts_rows_whose_top_score_is_the_target():
+    scores = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])
+    assert F.accuracy(scores, np.array([1, 0, 0])) == pytest.approx(2 / 3)
+    assert F.accuracy(cr.Tensor(scores), np.eye(2)[[1, 0, 1]]) == 1.0
+
+
+def test_tutorial_cross_entropy_value_is_minus_log_of_the_true_class_probability():
+    y = np.array([[0.01, 0.11, 0.31, 0.11, 0.21, 0.01, 0.01, 0.01, 0.21, 0.01]])
+    assert F.tutorial_cross_entropy(y, np.array([2])) == pytest.approx(1.17118, abs=1e-5)
+    gradient = cr.grad(lambda y: F.tutorial_cross_entropy(y, np.array([2])))(y)
+    expected = np.zeros_like(y)
+    expected[0, 2] = -1 / 0.31
+    np.testing.assert_allclose(gradient, expected)
+
+
+def test_tutorial_gradient_through_softmax_layer_is_softmax_minus_target():
+    z, labels = RNG.normal(size=(4, 5)), np.array([1, 0, 4, 4])
+    via_softmax = cr.grad(lambda z: F.tutorial_cross_entropy(F.softmax(z), labels))(z)
+    fused = cr.grad(lambda z: F.cross_entropy(z, labels))(z)
+    np.testing.assert_allclose(via_softmax, fused, atol=1e-15)
+
+
+def test_tutorial_gradient_breaks_where_the_true_class_probability_underflows():
+    logits = cr.Tensor(np.array([[200.0, 0.0]], np.float32), requires_grad=True)
+    with np.errstate(all="ignore"):
+        loss = F.tutorial_cross_entropy(F.softmax(logits), np.array([1]))
+        loss.backward()
+    assert not np.isfinite(loss.item()) and not np.isfinite(logits.grad).all()
+    fused = cr.grad(lambda z: F.cross_entropy(z, np.array([1])))(logits.data)
+    np.testing.assert_allclose(fused, [[1, -1]])
+
+
+def test_loss_functions_are_exported_from_nn_and_functional():
+    assert nn.cross_entropy is F.cross_entropy
+    assert nn.tutorial_cross_entropy is F.tutorial_cross_entropy

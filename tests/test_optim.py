@@ -1,0 +1,174 @@
+"""Optimisers against PyTorch's and closed forms; schedules; state dicts; no subnormals."""
+
+import math
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import optim
+from chainrule.errors import CheckpointError
+
+torch = pytest.importorskip("torch")
+
+RNG = np.random.default_rng(0)
+
+
+def _run_both(make_ours, make_theirs, steps=5):
+    """Apply the same gradient sequence with chainrule and PyTorch; return both parameters."""
+    start = RNG.normal(size=(3, 4))
+    gradients = [RNG.normal(size=(3, 4)) for _ in range(steps)]
+    ours = cr.Tensor(start.copy(), requires_grad=True)
+    theirs = torch.tensor(start.copy(), requires_grad=True)
+    our_optimizer, their_optimizer = make_ours([ours]), make_theirs([theirs])
+    for gradient in gradients:
+        our_optimizer.zero_grad()
+        ours.grad = gradient.copy()
+        our_optimizer.step()
+        their_optimizer.zero_grad()
+        theirs.grad = torch.tensor(gradient.copy())
+        their_optimizer.step()
+    return ours.data, theirs.detach().numpy()
+
+
+@pytest.mark.parametrize("settings", [
+    {"lr": 0.1},
+    {"lr": 0.1, "momentum": 0.9},
+    {"lr": 0.1, "momentum": 0.9, "nesterov": True},
+    {"lr": 0.05, "momentum": 0.5, "weight_decay": 0.01},
+])
+def test_sgd_matches_pytorch(settings):
+    ours, theirs = _run_both(lambda p: optim.SGD(p, **settings),
+                             lambda p: torch.optim.SGD(p, **settings))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name, settings", [
+    ("Adam", {"lr": 1e-3}),
+    ("Adam", {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.1}),
+    ("AdamW", {"lr": 0.01}),
+    ("AdamW", {"lr": 0.01, "weight_decay": 0.5}),
+])
+def test_adam_and_adamw_match_pytorch(name, settings):
+    ours, theirs = _run_both(lambda p: getattr(optim, name)(p, **settings),
+                             lambda p: getattr(torch.optim, name)(p, **settings), steps=20)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-14)
+
+
+def test_adam_first_step_moves_each_weight_by_lr_against_its_gradient_sign():
+    parameter = cr.Tensor(np.zeros(3), requires_grad=True)
+    optimizer = optim.Adam([parameter], lr=0.01)
+    parameter.grad = np.array([3.0, -0.5, 1e-3])
+    optimizer.step()
+    np.testing.assert_allclose(parameter.data, [-0.01, 0.01, -0.01], rtol=1e-5)
+
+
+def test_adam_keeps_float32_parameters_and_buffers_float32():
+    parameter = cr.Tensor(np.ones(4, np.float32), requires_grad=True)
+    optimizer = optim.Adam([parameter])
+    parameter.grad = np.ones(4, np.float32)
+    optimizer.step()
+    assert parameter.dtype == np.float32
+    assert all(b[0].dtype == np.float32 for b in optimizer.buffers.values())
+
+
+def test_adam_moments_hold_subnormal_values_for_fewer_than_flush_every_steps():
+    from chainrule.optim.adam import FLUSH_EVERY
+
+    parameter = cr.Tensor(np.zeros(1000, np.float32), requires_grad=True)
+    optimizer = optim.Adam([parameter])
+    tiny = np.finfo(np.float32).tiny
+    parameter.grad = np.geomspace(1e-30, 1e-2, 1000).astype(np.float32)
+    optimizer.step()
+    parameter.grad = np.zeros(1000, np.float32)
+    run, longest = 0, 0
+    for _ in range(1500):
+        optimizer.step()
+        moments = np.concatenate([b[0] for b in optimizer.buffers.values()])
+        subnormal = np.count_nonzero((moments != 0) & (np.abs(moments) < tiny))
+        run = run + 1 if subnormal else 0
+        longest = max(longest, run)
+        if optimizer.steps % FLUSH_EVERY == 0:
+            assert subnormal == 0
+    assert 0 < longest < FLUSH_EVERY
+
+
+def test_sgd_skips_parameters_without_gradients_and_zero_grad_clears_them():
+    used = cr.Tensor(np.ones(2), requires_grad=True)
+    unused = cr.Tensor(np.ones(2), requires_grad=True)
+    optimizer = optim.SGD([used, unused], lr=0.5)
+    (used * 2).sum().backward()
+    optimizer.step()
+    np.testing.assert_array_equal(used.data, [0, 0])
+    np.testing.assert_array_equal(unused.data, [1, 1])
+    optimizer.zero_grad()
+    assert used.grad is None
+
+
+def test_optimisers_refuse_tensors_that_do_not_require_grad():
+    with pytest.raises(TypeError, match="requires_grad=True"):
+        optim.SGD([cr.Tensor(np.ones(2))])
+    with pytest.raises(ValueError, match="Nesterov momentum needs momentum"):
+        optim.SGD([cr.Tensor(np.ones(2), requires_grad=True)], nesterov=True)
+
+
+def test_state_dict_round_trip_continues_exactly():
+    gradients = [RNG.normal(size=5) for _ in range(6)]
+
+    def run(interrupt):
+        parameter = cr.Tensor(np.ones(5), requires_grad=True)
+        optimizer = optim.Adam([parameter], lr=0.01)
+        for step, gradient in enumerate(gradients):
+            if interrupt and step == 3:
+                state = optimizer.state_dict()
+                weights = parameter.data.copy()
+                parameter = cr.Tensor(weights, requires_grad=True)
+                optimizer = optim.Adam([parameter], lr=0.5)
+                optimizer.load_state_dict(state)
+            parameter.grad = gradient
+            optimizer.step()
+        return parameter.data, optimizer.steps
+
+    (straight, steps), (resumed, resumed_steps) = run(False), run(True)
+    np.testing.assert_array_equal(resumed, straight)
+    assert steps == resumed_steps == 6
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda s: s.update(kind="SGD"), "optimizer state is for SGD, not Adam"),
+    (lambda s: s["buffers"].pop("exp_avg"), "has buffers"),
+    (lambda s: s["buffers"]["exp_avg"].append(np.zeros(3)), "2 exp_avg arrays for 1 parameters"),
+    (lambda s: s["buffers"]["exp_avg_sq"].__setitem__(0, np.zeros(4)),
+     r"exp_avg_sq\[0\] is \(4,\) float64, expected \(3,\) float64"),
+])
+def test_load_state_dict_refuses_state_for_another_optimiser_or_model(edit, message):
+    optimizer = optim.Adam([cr.Tensor(np.ones(3), requires_grad=True)])
+    state = optimizer.state_dict()
+    edit(state)
+    with pytest.raises(CheckpointError, match=message):
+        optimizer.load_state_dict(state)
+
+
+def test_step_decay_multiplies_by_gamma_every_step_size_steps():
+    schedule = optim.StepDecay(1.0, step_size=10, gamma=0.5)
+    assert [schedule(step) for step in (0, 9, 10, 25)] == [1.0, 1.0, 0.5, 0.25]
+
+
+def test_cosine_goes_from_lr_to_min_lr_over_total_steps():
+    schedule = optim.Cosine(0.1, total_steps=100, min_lr=0.01)
+    assert schedule(0) == pytest.approx(0.1)
+    assert schedule(50) == pytest.approx(0.055)
+    assert schedule(100) == schedule(150) == pytest.approx(0.01)
+    assert schedule(25) == pytest.approx(0.01 + 0.09 * (1 + math.cos(math.pi / 4)) / 2)
+
+
+def test_linear_warmup_ramps_up_then_follows_the_schedule():
+    schedule = optim.LinearWarmup(optim.Constant(0.2), warmup_steps=4)
+    assert [schedule(step) for step in range(6)] == pytest.approx([0.05, 0.1, 0.15, 0.2, 0.2, 0.2])
+
+
+def test_schedules_refuse_nonsense_lengths():
+    with pytest.raises(ValueError, match="step_size"):
+        optim.StepDecay(0.1, 0)
+    with pytest.raises(ValueError, match="total_steps"):
+        optim.Cosine(0.1, 0)
