@@ -21,7 +21,7 @@ REPEATS = 7
 def chainrule_step(x0):
     x = cr.Tensor(x0, requires_grad=True)
     y = x
-    for i in range(CHAIN // 4):
+    for _ in range(CHAIN // 4):
         y = cr.tanh(cr.sin(y * 1.001 + 0.001))
     y.sum().backward()
     return x.grad
@@ -29,7 +29,7 @@ def chainrule_step(x0):
 
 def numpy_forward(x0):
     y = x0
-    for i in range(CHAIN // 4):
+    for _ in range(CHAIN // 4):
         y = np.tanh(np.sin(y * 1.001 + 0.001))
     return y
 
@@ -44,7 +44,7 @@ def torch_step_factory():
     def torch_step(x0):
         x = torch.tensor(x0, requires_grad=True)
         y = x
-        for i in range(CHAIN // 4):
+        for _ in range(CHAIN // 4):
             y = torch.tanh(torch.sin(y * 1.001 + 0.001))
         y.sum().backward()
         return x.grad

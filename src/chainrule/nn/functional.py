@@ -1,7 +1,5 @@
 """Functions of Tensors for building networks: linear, activations, dropout, losses, accuracy."""
 
-import numpy as np
-
 from chainrule import _backend
 from chainrule._core.tensor import raw
 from chainrule.nn.losses import cross_entropy, mse_loss, nll_loss, tutorial_cross_entropy
@@ -56,13 +54,13 @@ def dropout(x, p, rng, training=True):
     """Zero each element with probability `p` and scale the rest by 1 / (1 - p) (inverted
     dropout, so evaluation needs no rescaling); the identity when not training or p == 0.
 
-    The mask is drawn from `rng` (a `np.random.Generator`), so a seeded run is repeatable.
+    The mask is drawn from `rng` (a `numpy.random.Generator`), so a seeded run is repeatable.
     """
     if not training or p == 0:
         return x
     dtype = raw(x).dtype
-    keep = rng.random(raw(x).shape, dtype=np.float64 if dtype == np.float64 else np.float32)
-    return x * ((keep >= p) * np.asarray(1 / (1 - p), dtype=dtype))
+    keep = rng.random(raw(x).shape, dtype=xp.float64 if dtype == xp.float64 else xp.float32)
+    return x * ((keep >= p) * xp.asarray(1 / (1 - p), dtype=dtype))
 
 
 def accuracy(logits, target):
@@ -71,7 +69,7 @@ def accuracy(logits, target):
     `target` is integer labels (N,) or one-hot / probability rows (N, K) (argmax taken).
     """
     labels = raw(target)
-    if isinstance(labels, np.ndarray) and labels.dtype.kind == "f":
+    if isinstance(labels, xp.ndarray) and labels.dtype.kind == "f":
         labels = labels.argmax(axis=-1)
-    return float(np.mean(raw(logits).argmax(axis=-1) == labels))
+    return float(xp.mean(raw(logits).argmax(axis=-1) == labels))
 

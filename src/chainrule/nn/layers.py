@@ -1,7 +1,6 @@
 """Layers: Linear, the activations as modules, Softmax and Dropout."""
 
-import numpy as np
-
+from chainrule._backend import xp
 from chainrule._core.tensor import Tensor
 from chainrule.nn import functional as F
 from chainrule.nn.init import INITIALIZERS
@@ -14,21 +13,21 @@ class Linear(Module):
     `weight` is (out_features, in_features), as the tutorial writes W (row j holds the
     weights into unit j), so a batch is computed as x @ W.T + b; `bias` is (out_features,).
     `init` is "he" (N(0, 2/in), for ReLU) or "glorot" (uniform, for tanh/sigmoid); biases
-    start at zero. `rng` is a `np.random.Generator` (a fresh unseeded one if None).
+    start at zero. `rng` is a `numpy.random.Generator` (a fresh unseeded one if None).
     """
 
-    def __init__(self, in_features, out_features, init="he", dtype=np.float32, rng=None):
+    def __init__(self, in_features, out_features, init="he", dtype=xp.float32, rng=None):
         super().__init__()
         if init not in INITIALIZERS:
             raise ValueError(f"Linear: init must be one of {', '.join(INITIALIZERS)}, "
                              f"got {init!r}")
-        rng = np.random.default_rng() if rng is None else rng
+        rng = xp.random.default_rng() if rng is None else rng
         self.in_features = in_features
         self.out_features = out_features
         self.init = init
         self.weight = Tensor(INITIALIZERS[init]((out_features, in_features), rng, dtype),
                              requires_grad=True, name="weight")
-        self.bias = Tensor(np.zeros(out_features, dtype=dtype), requires_grad=True, name="bias")
+        self.bias = Tensor(xp.zeros(out_features, dtype=dtype), requires_grad=True, name="bias")
 
     def forward(self, x):
         return F.linear(x, self.weight, self.bias)
@@ -76,7 +75,7 @@ class Softmax(Module):
 class Dropout(Module):
     """Inverted dropout with drop probability `p` while training; the identity in eval mode.
 
-    The masks come from `rng` (a `np.random.Generator`), so seeded training is repeatable.
+    The masks come from `rng` (a `numpy.random.Generator`), so seeded training is repeatable.
     """
 
     def __init__(self, p=0.5, rng=None):
@@ -84,7 +83,7 @@ class Dropout(Module):
         if not 0 <= p < 1:
             raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
         self.p = p
-        self.rng = np.random.default_rng() if rng is None else rng
+        self.rng = xp.random.default_rng() if rng is None else rng
 
     def forward(self, x):
         return F.dropout(x, self.p, self.rng, self.training)

@@ -2,8 +2,7 @@
 
 from itertools import pairwise
 
-import numpy as np
-
+from chainrule._backend import xp
 from chainrule._core.tensor import raw
 from chainrule.errors import ShapeError
 from chainrule.nn.layers import ACTIVATIONS, Dropout, Linear, Softmax
@@ -26,7 +25,7 @@ class MLP(Module):
     """
 
     def __init__(self, sizes=(784, 512, 10), activation="relu", dropout=0.0, rng=None,
-                 dtype=np.float32, output="logits", input_mean=0.0, input_std=1.0):
+                 dtype=xp.float32, output="logits", input_mean=0.0, input_std=1.0):
         super().__init__()
         sizes = tuple(int(size) for size in sizes)
         if len(sizes) < 2 or min(sizes) < 1:
@@ -36,7 +35,7 @@ class MLP(Module):
                              f"got {activation!r}")
         if output not in OUTPUTS:
             raise ValueError(f"MLP: output must be one of {', '.join(OUTPUTS)}, got {output!r}")
-        rng = np.random.default_rng() if rng is None else rng
+        rng = xp.random.default_rng() if rng is None else rng
         self.sizes = sizes
         self.activation = activation
         self.dropout = dropout

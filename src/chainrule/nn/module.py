@@ -1,7 +1,6 @@
 """Module: parameters, submodules, state dicts and train/eval mode; Sequential."""
 
-import numpy as np
-
+from chainrule._backend import xp
 from chainrule._core.tensor import Tensor
 from chainrule.errors import CheckpointError
 
@@ -78,7 +77,7 @@ class Module:
             value = state.get(name)
             if value is None:
                 continue
-            value = np.asarray(value)
+            value = xp.asarray(value)
             if value.shape != parameter.shape or value.dtype != parameter.dtype:
                 problems.append(f"{name} is {_describe(value)} but the model has "
                                 f"{_describe(parameter.data)}")
@@ -86,7 +85,7 @@ class Module:
             raise CheckpointError(f"state does not fit {type(self).__name__}: "
                                   + "; ".join(problems))
         for name, parameter in parameters.items():
-            np.copyto(parameter.data, state[name])
+            xp.copyto(parameter.data, state[name])
 
     def extra_repr(self):
         """The arguments shown inside this module's repr parentheses."""

@@ -2,8 +2,7 @@
 
 import math
 
-import numpy as np
-
+from chainrule._backend import xp
 from chainrule.optim.optimizer import Optimizer
 
 FLUSH_EVERY = 8
@@ -28,7 +27,7 @@ class Adam(Optimizer):
     def __init__(self, parameters, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(parameters, lr=lr, betas=tuple(betas), eps=eps,
                          weight_decay=weight_decay)
-        self.scratch = [np.empty_like(p.data) for p in self.parameters]
+        self.scratch = [xp.empty_like(p.data) for p in self.parameters]
 
     def step(self):
         super().step()
@@ -49,18 +48,18 @@ class Adam(Optimizer):
         exp_avg_sq = self.buffers["exp_avg_sq"][index]
         scratch = self.scratch[index]
         exp_avg *= beta1
-        np.multiply(gradient, 1 - beta1, out=scratch)
+        xp.multiply(gradient, 1 - beta1, out=scratch)
         exp_avg += scratch
         exp_avg_sq *= beta2
-        np.multiply(gradient, gradient, out=scratch)
+        xp.multiply(gradient, gradient, out=scratch)
         scratch *= 1 - beta2
         exp_avg_sq += scratch
         # lr * m_hat / (sqrt(v_hat) + eps) = c * m / (sqrt(v) + eps * sqrt(1 - b2^t)),
         # with c = lr * sqrt(1 - b2^t) / (1 - b1^t): one pass fewer over the parameters.
         correction2 = math.sqrt(1 - beta2 ** self.steps)
-        np.sqrt(exp_avg_sq, out=scratch)
+        xp.sqrt(exp_avg_sq, out=scratch)
         scratch += settings["eps"] * correction2
-        np.divide(exp_avg, scratch, out=scratch)
+        xp.divide(exp_avg, scratch, out=scratch)
         scratch *= -lr * correction2 / (1 - beta1 ** self.steps)
         parameter += scratch
 
@@ -76,5 +75,5 @@ class AdamW(Adam):
 
 def flush_subnormals(array, scratch):
     """Set the entries of `array` smaller in magnitude than the smallest normal to 0."""
-    np.abs(array, out=scratch)
-    np.copyto(array, 0, where=scratch < np.finfo(array.dtype).tiny)
+    xp.abs(array, out=scratch)
+    xp.copyto(array, 0, where=scratch < xp.finfo(array.dtype).tiny)

@@ -1,7 +1,6 @@
 """Optimizer: the parameters, their per-parameter buffers, zero_grad, step and state dicts."""
 
-import numpy as np
-
+from chainrule._backend import xp
 from chainrule._core.tensor import Tensor, raw
 from chainrule.errors import CheckpointError
 
@@ -30,7 +29,7 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}: lr must be >= 0, got {hyperparameters['lr']}")
         self.hyperparameters = hyperparameters
         self.steps = 0
-        self.buffers = {name: [np.zeros_like(p.data) for p in self.parameters]
+        self.buffers = {name: [xp.zeros_like(p.data) for p in self.parameters]
                         for name in self.BUFFERS}
 
     @property
@@ -83,14 +82,14 @@ class Optimizer:
                                       f"{len(self.parameters)} parameters")
             pairs = zip(arrays, self.buffers[buffer], strict=True)
             for index, (array, mine) in enumerate(pairs):
-                array = np.asarray(array)
+                array = xp.asarray(array)
                 if array.shape != mine.shape or array.dtype != mine.dtype:
                     raise CheckpointError(
                         f"{name} {buffer}[{index}] is {array.shape} {array.dtype}, expected "
                         f"{mine.shape} {mine.dtype}")
         for buffer, arrays in buffers.items():
             for array, mine in zip(arrays, self.buffers[buffer], strict=True):
-                np.copyto(mine, array)
+                xp.copyto(mine, array)
         self.steps = int(state["steps"])
         self.hyperparameters.update(state["hyperparameters"])
 
