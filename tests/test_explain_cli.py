@@ -167,6 +167,18 @@ def test_explain_a_trained_checkpoint_on_its_own_data_set(capsys, tiny_run):
     assert max(check["product_vs_reverse"]["largest"] for check in report["checks"]) < 1e-10
 
 
+def test_explained_probabilities_are_the_models_own_with_standardised_inputs(capsys, tiny_run):
+    from chainrule.data import load_digits, to_float
+    from chainrule.training import load_model, probabilities
+
+    model, _ = load_model(tiny_run)
+    assert model.input_std != 1.0
+    image = to_float(load_digits().test_images[3:4]).astype(np.float64)
+    expected = probabilities(model, image)[0]
+    code, out, _ = explain(capsys, str(tiny_run), "--index", "3", "--json")
+    np.testing.assert_allclose(json.loads(out)["y"], expected, atol=1e-5)
+
+
 def test_a_missing_checkpoint_is_an_error_naming_it(capsys, tmp_path):
     code, _, err = explain(capsys, str(tmp_path / "missing"), "--tutorial")
     assert code == 1

@@ -61,7 +61,7 @@ def run(args):
     """Explain one image; returns 0. Errors are ChainruleErrors, which `main` reports."""
     model, config, network = _network(args)
     dense, activations = model_layers(model)
-    x, label, image = _input(args, config, dense, activations)
+    x, label, image = _input(args, config, dense, activations, _standardizer(model))
     if args.label is not None:
         label = _checked_label(args.label, dense)
     explained = dense
@@ -102,19 +102,30 @@ def _network(args):
     return model, {}, f"freshly initialised (seed {args.seed})"
 
 
-def _input(args, config, dense, activations):
-    """(x in float64, true class, description) for --image, --index or the tutorial."""
+def _standardizer(model):
+    """What the model does to pixels before its first layer (the chain starts after it)."""
+    if getattr(model, "input_mean", 0.0) == 0.0 and getattr(model, "input_std", 1.0) == 1.0:
+        return lambda x: x
+    mean, std = float(model.input_mean), float(model.input_std)
+    return lambda x: (x - mean) / std
+
+
+def _input(args, config, dense, activations, standardize):
+    """(x in float64, true class, description) for --image, --index or the tutorial.
+
+    x is what the first dense layer sees: pixels standardised as the model was trained.
+    """
     size = dense[0][0].shape[1]
     if args.image:
         from chainrule.data import load_digit_image
 
-        x = load_digit_image(args.image).reshape(-1).astype(np.float64)
+        x = standardize(load_digit_image(args.image).reshape(-1).astype(np.float64))
         _check_size(x, size, args.image)
         predicted = int(np.argmax(forward(dense, activations, x)))
         return x, predicted, f"{args.image}" + (" (label: predicted)" if args.label is None
                                                 else "")
     if args.tutorial and args.index is None:
-        x = np.random.default_rng(args.seed).uniform(0.0, 1.0, size)
+        x = standardize(np.random.default_rng(args.seed).uniform(0.0, 1.0, size))
         return x, TUTORIAL_LABEL, f"{size} pixels drawn uniformly from [0, 1] (seed {args.seed})"
     from chainrule.data import load_dataset, to_float
 
@@ -124,7 +135,7 @@ def _input(args, config, dense, activations):
     if not -len(dataset.test_images) <= index < len(dataset.test_images):
         raise ChainruleError(f"--index {index} is outside the {len(dataset.test_images)} "
                              f"test images of {name}")
-    x = to_float(dataset.test_images[index : index + 1])[0].astype(np.float64)
+    x = standardize(to_float(dataset.test_images[index : index + 1])[0].astype(np.float64))
     _check_size(x, size, f"{name} test image {index}")
     return x, int(dataset.test_labels[index]), f"{name} test image {index}"
 

@@ -27,64 +27,117 @@ where its last checkpoint left it with --resume."""
 def add_parser(subparsers):
     """Add `train` to an argparse subparsers object; every option defaults to None (unset)."""
     defaults = TrainConfig()
-    parser = subparsers.add_parser("train", help="train the MLP and save a run directory",
-                                   description=DESCRIPTION,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = subparsers.add_parser(
+        "train",
+        help="train the MLP and save a run directory",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     data = parser.add_argument_group("data")
-    data.add_argument("--dataset", choices=NAMES,
-                      help=f"data set (default {defaults.dataset}; digits works offline)")
+    data.add_argument(
+        "--dataset",
+        choices=NAMES,
+        help=f"data set (default {defaults.dataset}; digits works offline)",
+    )
     data.add_argument("--data-dir", help="folder holding the IDX files (searched first)")
-    data.add_argument("--no-download", dest="download", action="store_const", const=False,
-                      help="fail instead of downloading a missing data set")
-    data.add_argument("--no-standardize", dest="standardize", action="store_const",
-                      const=False, help="feed pixels in [0, 1] as they are, as the tutorial "
-                      "does (default: standardised by the training pixels' mean and std)")
-    data.add_argument("--val-fraction", type=float,
-                      help=f"share of the training set held out (default {defaults.val_fraction})")
+    data.add_argument(
+        "--no-download",
+        dest="download",
+        action="store_const",
+        const=False,
+        help="fail instead of downloading a missing data set",
+    )
+    data.add_argument(
+        "--no-standardize",
+        dest="standardize",
+        action="store_const",
+        const=False,
+        help="feed pixels in [0, 1] as they are, as the tutorial "
+        "does (default: standardised by the training pixels' mean and std)",
+    )
+    data.add_argument(
+        "--val-fraction",
+        type=float,
+        help=f"share of the training set held out (default {defaults.val_fraction})",
+    )
     model = parser.add_argument_group("model")
-    model.add_argument("--hidden", type=int, nargs="*", metavar="WIDTH",
-                       help="hidden layer widths (default 512; none: no hidden layer)")
+    model.add_argument(
+        "--hidden",
+        type=int,
+        nargs="*",
+        metavar="WIDTH",
+        help="hidden layer widths (default 512; none: no hidden layer)",
+    )
     model.add_argument("--activation", choices=ACTIVATIONS, help="default relu")
     model.add_argument("--dropout", type=float, help="dropout probability (default 0)")
-    model.add_argument("--loss", choices=LOSSES,
-                       help="fused softmax cross-entropy (default), or the tutorial's: a "
-                            "softmax layer and the cost's gradient -1/y_r")
+    model.add_argument(
+        "--loss",
+        choices=LOSSES,
+        help="fused softmax cross-entropy (default), or the tutorial's: a "
+        "softmax layer and the cost's gradient -1/y_r",
+    )
     model.add_argument("--label-smoothing", type=float, help="default 0")
     model.add_argument("--dtype", choices=DTYPES, help="default float32")
     fit = parser.add_argument_group("optimisation")
     fit.add_argument("--epochs", type=int, help=f"default {defaults.epochs}")
     fit.add_argument("--batch-size", type=int, help=f"default {defaults.batch_size}")
     fit.add_argument("--optimizer", choices=tuple(OPTIMIZERS), help="default adam")
-    fit.add_argument("--lr", type=float, help="learning rate (default: "
-                     + ", ".join(f"{name} {lr:g}" for name, lr in DEFAULT_LR.items()) + ")")
+    fit.add_argument(
+        "--lr",
+        type=float,
+        help="learning rate (default: "
+        + ", ".join(f"{name} {lr:g}" for name, lr in DEFAULT_LR.items())
+        + ")",
+    )
     fit.add_argument("--momentum", type=float, help="SGD momentum (default 0.9)")
-    fit.add_argument("--nesterov", action="store_const", const=True,
-                     help="Nesterov momentum (SGD)")
+    fit.add_argument("--nesterov", action="store_const", const=True, help="Nesterov momentum (SGD)")
     fit.add_argument("--weight-decay", type=float, help="default 0")
-    fit.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule: cosine "
-                     "decay from --lr to 0 over the run (default), constant, or step (times "
-                     "--gamma every --step-epochs)")
+    fit.add_argument(
+        "--schedule",
+        choices=SCHEDULES,
+        help="learning-rate schedule: cosine "
+        "decay from --lr to 0 over the run (default), constant, or step (times "
+        "--gamma every --step-epochs)",
+    )
     fit.add_argument("--step-epochs", type=int, help=f"default {defaults.step_epochs}")
     fit.add_argument("--gamma", type=float, help=f"default {defaults.gamma}")
     fit.add_argument("--warmup-steps", type=int, help="linear warm-up steps (default 0)")
-    fit.add_argument("--seed", type=int, help="seeds weights, split, shuffling, dropout "
-                     "(default 0)")
+    fit.add_argument(
+        "--seed", type=int, help="seeds weights, split, shuffling, dropout (default 0)"
+    )
     run = parser.add_argument_group("run")
-    run.add_argument("--out", help="run directory (default runs/DATASET-DATE-TIME)")
-    run.add_argument("--resume", nargs="?", const=True, metavar="RUN_DIR",
-                     help="continue the run in RUN_DIR (or --out) from its checkpoint")
-    run.add_argument("--checkpoint-every", type=int, metavar="STEPS",
-                     help="also checkpoint every STEPS steps (default: each epoch only)")
-    run.add_argument("--detect-anomaly", action="store_true",
-                     help="check every op for NaN/inf and name the first op that makes one")
+    run.add_argument(
+        "--out", "--output-dir", dest="out", help="run directory (default runs/DATASET-DATE-TIME)"
+    )
+    run.add_argument(
+        "--resume",
+        nargs="?",
+        const=True,
+        metavar="RUN_DIR",
+        help="continue the run in RUN_DIR (or --out) from its checkpoint",
+    )
+    run.add_argument(
+        "--checkpoint-every",
+        type=int,
+        metavar="STEPS",
+        help="also checkpoint every STEPS steps (default: each epoch only)",
+    )
+    run.add_argument(
+        "--detect-anomaly",
+        action="store_true",
+        help="check every op for NaN/inf and name the first op that makes one",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
 def run(args):
     """Train from parsed arguments; prints one summary line per epoch. Returns 0."""
-    given = {name: value for name, value in vars(args).items()
-             if name in TrainConfig.__dataclass_fields__ and value is not None}
+    given = {
+        name: value
+        for name, value in vars(args).items()
+        if name in TrainConfig.__dataclass_fields__ and value is not None
+    }
     if args.resume:
         out = args.out if args.resume is True else args.resume
         if out is None:
@@ -94,11 +147,19 @@ def run(args):
         config = TrainConfig(**given)
         out = args.out or _default_out(config)
     try:
-        results = train(config, out, resume=bool(args.resume), progress=not args.quiet,
-                        detect_anomaly=args.detect_anomaly)
+        results = train(
+            config,
+            out,
+            resume=bool(args.resume),
+            progress=not args.quiet,
+            detect_anomaly=args.detect_anomaly,
+        )
     except KeyboardInterrupt:
-        print(f"chainrule train: interrupted; continue from the last checkpoint with: "
-              f"chainrule train --resume {out}", file=sys.stderr)
+        print(
+            f"chainrule train: interrupted; continue from the last checkpoint with: "
+            f"chainrule train --resume {out}",
+            file=sys.stderr,
+        )
         return 130
     accuracy = results["test_accuracy"]
     shown = "n/a" if accuracy is None else f"{100 * accuracy:.2f}%"
