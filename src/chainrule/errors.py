@@ -27,3 +27,19 @@ class DownloadError(ChainruleError, OSError):
 
 class CheckpointError(ChainruleError, ValueError):
     """A checkpoint is missing, malformed, unsafe or for another model; names the file."""
+
+
+class ConfigError(ChainruleError, ValueError):
+    """A training option is out of range or not one of its choices."""
+
+
+class RunError(ChainruleError, ValueError):
+    """A run directory cannot be used as asked (it holds another run, or none to resume)."""
+
+
+class TrainingDiverged(ChainruleError, FloatingPointError):
+    """The loss or the weights became NaN or infinite; the last good checkpoint is kept."""
+
+
+class PlottingUnavailable(ChainruleError, ImportError):
+    """Plots were asked for but matplotlib is not installed."""

@@ -5,13 +5,9 @@ No pyplot and no global backend switch: each figure owns its Agg canvas.
 
 import numpy as np
 
-from chainrule.errors import ChainruleError
+from chainrule.errors import PlottingUnavailable
 
 DPI = 100
-
-
-class PlottingUnavailable(ChainruleError, ImportError):
-    """Plots were asked for but matplotlib is not installed."""
 
 
 def new_figure(width, height):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from chainrule import nn, optim
-from chainrule.errors import ChainruleError
+from chainrule.errors import ConfigError
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 LOSSES = ("fused", "tutorial")
@@ -16,10 +16,6 @@ DEFAULT_LR = {"adam": 1e-3, "adamw": 1e-3, "sgd": 0.1}
 SCHEDULES = ("constant", "step", "cosine")
 DTYPES = ("float32", "float64")
 
-
-
-class ConfigError(ChainruleError, ValueError):
-    """A training option is out of range or not one of its choices."""
 
 
 RESUMABLE = ("epochs", "checkpoint_every", "data_dir", "download")

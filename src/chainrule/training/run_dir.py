@@ -3,12 +3,8 @@
 import json
 from pathlib import Path
 
-from chainrule.errors import ChainruleError
+from chainrule.errors import RunError
 from chainrule.training.files import write_json, write_jsonl
-
-
-class RunError(ChainruleError, ValueError):
-    """A run directory cannot be used as asked (it holds another run, or none to resume)."""
 
 
 class RunDirectory:

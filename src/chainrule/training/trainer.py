@@ -16,7 +16,7 @@ import numpy as np
 from chainrule._core.modes import detect_anomaly as anomaly_mode
 from chainrule._core.tensor import raw
 from chainrule.data import Batches
-from chainrule.errors import ChainruleError, CheckpointError
+from chainrule.errors import CheckpointError, TrainingDiverged
 from chainrule.nn.losses import cross_entropy, tutorial_cross_entropy
 from chainrule.progress import ProgressBar
 from chainrule.training.checkpoint import load_checkpoint, save_checkpoint
@@ -29,10 +29,6 @@ from chainrule.training.splits import load_splits
 MODEL_KEYS = ("sizes", "activation", "dropout", "loss", "dtype", "input_mean", "input_std",
               "classes", "train_size")
 """What a checkpoint must share with the run resuming from it."""
-
-
-class TrainingDiverged(ChainruleError, FloatingPointError):
-    """The loss or the weights became NaN or infinite; the last good checkpoint is kept."""
 
 
 def train(config, run_dir, *, resume=False, progress=True, log=print, detect_anomaly=False):
