@@ -32,3 +32,16 @@ def test_without_detect_anomaly_nothing_is_checked():
         y = np.log(x)
     assert np.isnan(y.data).all()
     assert y._trace is None
+
+
+def test_a_nan_in_the_data_is_reported_as_an_input_not_as_the_ops_fault():
+    w = cr.Tensor(np.ones((2, 2)), requires_grad=True)
+    data = np.array([np.nan, 1.0])
+    with cr.detect_anomaly(), pytest.raises(cr.AnomalyError, match="received a non-finite input"):
+        w @ data
+
+
+def test_inside_chainrule_layers_the_line_is_the_layer_that_called_the_op():
+    from chainrule._core.anomaly import user_frame
+
+    assert "test_anomaly.py" in user_frame()

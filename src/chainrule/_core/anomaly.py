@@ -8,14 +8,26 @@ from chainrule._core.tensor import raw
 from chainrule.errors import AnomalyError
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_ENGINE_DIRS = tuple(os.path.join(_PACKAGE_DIR, name) for name in ("_core", "ops", "api.py"))
+_STDLIB_DIR = os.path.dirname(os.path.abspath(os.__file__))
 
 
 def user_frame():
-    """`file:line: code` of the innermost stack frame outside chainrule itself."""
+    """`file:line: code` of the line that made the op: the innermost frame of user code.
+
+    User code is anything outside chainrule and the standard library. When chainrule itself
+    is the user (its CLI trains a model), it is the innermost frame outside the engine,
+    such as the layer that called the op.
+    """
+    engine_caller = None
     for frame in reversed(traceback.extract_stack()[:-1]):
-        if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR):
+        path = os.path.abspath(frame.filename)
+        if not path.startswith((_PACKAGE_DIR, _STDLIB_DIR)):
             return f"{frame.filename}:{frame.lineno}: {frame.line}"
-    return "<unknown>"
+        if engine_caller is None and path.startswith(_PACKAGE_DIR):
+            if not path.startswith(_ENGINE_DIRS):
+                engine_caller = f"{frame.filename}:{frame.lineno}: {frame.line}"
+    return engine_caller or "<unknown>"
 
 
 def _is_finite(value):
@@ -27,12 +39,20 @@ def _shapes(args):
 
 
 def check_output(prim, raw_args, ans):
-    """Forward check: raise if op `prim` produced a NaN or inf from finite inputs."""
+    """Forward check: raise if op `prim` gave a NaN or inf (saying whether it made it)."""
     if getattr(ans, "dtype", None) is None or ans.dtype.kind not in "fc" or _is_finite(ans):
         return
+    bad_inputs = [
+        str(tuple(a.shape)) for a in raw_args
+        if getattr(a, "dtype", None) is not None and a.dtype.kind in "fc" and not _is_finite(a)
+    ]
+    cause = (
+        f"received a non-finite input (shape {', '.join(bad_inputs)}) that no recorded op made"
+        if bad_inputs else "produced a non-finite value (NaN or inf) from finite inputs"
+    )
     raise AnomalyError(
-        f"{prim.name} produced a non-finite value (NaN or inf) in the forward pass; "
-        f"input shapes ({_shapes(raw_args)}); created at {user_frame()}"
+        f"{prim.name} {cause} in the forward pass; input shapes ({_shapes(raw_args)}); "
+        f"created at {user_frame()}"
     )
 
 
