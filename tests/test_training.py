@@ -229,3 +229,14 @@ def test_config_values_out_of_range_are_refused():
         TrainConfig(dropout=1.5)
     with pytest.raises(ValueError, match="optimizer must be one of adam, adamw, sgd"):
         TrainConfig(optimizer="lbfgs")
+
+
+def test_atomically_written_files_get_the_usual_permissions_not_0600(tmp_path):
+    import os
+    import stat
+
+    from chainrule._files import _FILE_MODE, write_atomically
+
+    write_atomically(tmp_path / "file.bin", lambda stream: stream.write(b"x"))
+    assert stat.S_IMODE(os.stat(tmp_path / "file.bin").st_mode) == _FILE_MODE
+    assert _FILE_MODE & 0o044  # group and others may read, as with open()

@@ -1,13 +1,11 @@
 """Fetch a file from the first mirror that serves it intact, never leaving a partial file."""
 
-import contextlib
 import hashlib
 import http.client
-import os
-import tempfile
 import urllib.request
 from pathlib import Path
 
+from .._files import write_atomically
 from ..errors import DownloadError
 from ..progress import ProgressBar
 from ._reasons import reason
@@ -56,11 +54,9 @@ def _fetch(url, target, sha256, progress, timeout):
     with urllib.request.urlopen(request, timeout=timeout) as response:
         length = response.headers.get("Content-Length")
         expected = int(length) if length and length.isdigit() else None
-        partial = tempfile.NamedTemporaryFile(
-            dir=target.parent, prefix=f".{target.name}.", suffix=".part", delete=False
-        )
-        try:
-            with partial, ProgressBar(expected, target.name, "B", disable=not progress) as bar:
+
+        def stream_verified(partial):
+            with ProgressBar(expected, target.name, "B", disable=not progress) as bar:
                 digest = hashlib.sha256()
                 received = 0
                 while chunk := response.read(CHUNK_BYTES):
@@ -68,27 +64,11 @@ def _fetch(url, target, sha256, progress, timeout):
                     digest.update(chunk)
                     received += len(chunk)
                     bar.update(len(chunk))
-                if expected is not None and received != expected:
-                    raise DownloadError(f"connection closed after {received} of {expected} bytes")
-                if digest.hexdigest() != sha256:
-                    raise DownloadError(
-                        f"SHA-256 mismatch: got {digest.hexdigest()}, expected {sha256}"
-                    )
-                partial.flush()
-                os.fsync(partial.fileno())
-            os.replace(partial.name, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(partial.name)
-            raise
-    _fsync_folder(target.parent)
+            if expected is not None and received != expected:
+                raise DownloadError(f"connection closed after {received} of {expected} bytes")
+            if digest.hexdigest() != sha256:
+                raise DownloadError(
+                    f"SHA-256 mismatch: got {digest.hexdigest()}, expected {sha256}"
+                )
 
-
-def _fsync_folder(folder):
-    """Make a rename in `folder` durable where the OS allows it (the file is in place anyway)."""
-    with contextlib.suppress(OSError):
-        descriptor = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+        write_atomically(target, stream_verified, suffix=".part")
