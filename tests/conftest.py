@@ -3,6 +3,7 @@
 import os
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -11,9 +12,40 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+MNIST_FILES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
+MNIST_FIRST_TRAIN_LABELS = [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+MNIST_TRAIN_LABEL_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+
+
 def mnist_dir():
-    """Where the real MNIST files are: $CHAINRULE_DATA, else ../shared/data/mnist."""
-    env = os.environ.get("CHAINRULE_DATA")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+    """Where the real MNIST files are: $CHAINRULE_DATA (the folder, or a parent holding
+    mnist/), else ../shared/data/mnist beside the repository."""
+    configured = os.environ.get("CHAINRULE_DATA")
+    if not configured:
+        return Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+    folder = Path(configured)
+    return folder if (folder / MNIST_FILES[0]).exists() else folder / "mnist"
+
+
+MNIST_DIR = mnist_dir()
+requires_mnist = pytest.mark.skipif(
+    not all((MNIST_DIR / name).exists() for name in MNIST_FILES),
+    reason=f"the real MNIST files are not in {MNIST_DIR}",
+)
+
+
+@pytest.fixture
+def places(tmp_path, monkeypatch):
+    """An isolated world: HOME, XDG cache, $CHAINRULE_DATA and system roots all in tmp_path."""
+    from chainrule.data import locate
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.delenv("CHAINRULE_DATA", raising=False)
+    monkeypatch.setattr(locate, "SYSTEM_ROOTS", [tmp_path / "system"])
+    return tmp_path

@@ -1,31 +1,14 @@
 """What the data tests share: the real MNIST folder, tiny data sets, and a local HTTP server."""
 
-import os
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import numpy as np
-import pytest
 
 from chainrule.data.idx import write_idx
 from chainrule.data.locate import FILES
-
-
-def _mnist_dir():
-    configured = os.environ.get("CHAINRULE_DATA")
-    if not configured:
-        return Path(__file__).parents[2] / "shared/data/mnist"
-    folder = Path(configured)
-    return folder if (folder / FILES[0]).exists() else folder / "mnist"
-
-
-MNIST_DIR = _mnist_dir()
-requires_mnist = pytest.mark.skipif(
-    not all((MNIST_DIR / name).exists() for name in FILES),
-    reason=f"the real MNIST files are not in {MNIST_DIR}",
-)
+from conftest import MNIST_DIR, requires_mnist  # noqa: F401 - re-exported for the data tests
 
 
 def write_tiny_dataset(folder, label=0, train=3, test=2, gzip=True):

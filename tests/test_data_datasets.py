@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from chainrule.data import datasets, locate
+from chainrule.data import datasets
 from chainrule.data.datasets import (
     Dataset,
     load_dataset,
@@ -16,17 +16,8 @@ from chainrule.data.datasets import (
 )
 from chainrule.data.locate import FILES, cache_dir, find_files
 from chainrule.errors import DataError
+from conftest import MNIST_FIRST_TRAIN_LABELS, MNIST_TRAIN_LABEL_COUNTS
 from data_helpers import MNIST_DIR, requires_mnist, write_tiny_dataset
-
-
-@pytest.fixture
-def places(tmp_path, monkeypatch):
-    """An isolated world: HOME, XDG cache, $CHAINRULE_DATA and system roots all in tmp_path."""
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
-    monkeypatch.delenv("CHAINRULE_DATA", raising=False)
-    monkeypatch.setattr(locate, "SYSTEM_ROOTS", [tmp_path / "system"])
-    return tmp_path
 
 
 @requires_mnist
@@ -35,19 +26,8 @@ def test_real_mnist_loads_with_the_documented_shapes_and_labels():
     assert mnist.name == "mnist" and mnist.classes == tuple("0123456789")
     assert mnist.train_images.shape == (60000, 28, 28) and mnist.train_images.dtype == np.uint8
     assert mnist.test_images.shape == (10000, 28, 28) and mnist.test_labels.shape == (10000,)
-    assert mnist.train_labels[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
-    assert np.bincount(mnist.train_labels).tolist() == [
-        5923,
-        6742,
-        5958,
-        6131,
-        5842,
-        5421,
-        5918,
-        6265,
-        5851,
-        5949,
-    ]
+    assert mnist.train_labels[:10].tolist() == MNIST_FIRST_TRAIN_LABELS
+    assert np.bincount(mnist.train_labels).tolist() == MNIST_TRAIN_LABEL_COUNTS
 
 
 @requires_mnist

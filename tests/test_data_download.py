@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import chainrule.data.download as download
-from chainrule.data import datasets, locate
+from chainrule.data import datasets
 from chainrule.data.datasets import download_dataset, load_mnist
 from chainrule.data.download import download_file
 from chainrule.data.locate import FILES, cache_dir
@@ -120,14 +120,6 @@ def test_two_processes_downloading_the_same_file_both_end_with_it_intact(tmp_pat
     assert (tmp_path / NAME).read_bytes() == BODY
     assert os.listdir(tmp_path) == [NAME]
 
-
-@pytest.fixture
-def places(tmp_path, monkeypatch):
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
-    monkeypatch.delenv("CHAINRULE_DATA", raising=False)
-    monkeypatch.setattr(locate, "SYSTEM_ROOTS", [tmp_path / "system"])
-    return tmp_path
 
 
 def test_with_no_network_the_error_says_how_to_supply_the_files(places):

@@ -10,6 +10,7 @@ import pytest
 
 from chainrule.data.idx import read_idx, write_idx
 from chainrule.errors import DataError
+from conftest import MNIST_FIRST_TRAIN_LABELS, MNIST_TRAIN_LABEL_COUNTS
 from data_helpers import MNIST_DIR, requires_mnist
 
 DTYPES = [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64]
@@ -87,19 +88,8 @@ def test_real_mnist_files_have_the_documented_shapes_and_labels():
     test_labels = read_idx(MNIST_DIR / "t10k-labels-idx1-ubyte.gz", expect_ndim=1)
     assert train_images.shape == (60000, 28, 28) and train_images.dtype == np.uint8
     assert test_images.shape == (10000, 28, 28) and test_labels.shape == (10000,)
-    assert train_labels[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
-    assert np.bincount(train_labels).tolist() == [
-        5923,
-        6742,
-        5958,
-        6131,
-        5842,
-        5421,
-        5918,
-        6265,
-        5851,
-        5949,
-    ]
+    assert train_labels[:10].tolist() == MNIST_FIRST_TRAIN_LABELS
+    assert np.bincount(train_labels).tolist() == MNIST_TRAIN_LABEL_COUNTS
     assert round(float(train_images.mean()), 4) == 33.3184
 
 

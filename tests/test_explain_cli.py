@@ -14,13 +14,9 @@ import pytest
 from PIL import Image
 
 from chainrule.cli.main import main
+from conftest import MNIST_DIR, requires_mnist
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-MNIST_DIR = Path(os.environ.get("CHAINRULE_DATA") or
-                 Path(__file__).resolve().parents[2] / "shared/data/mnist")
-requires_mnist = pytest.mark.skipif(
-    not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists(),
-    reason=f"the real MNIST test files are not in {MNIST_DIR}")
 
 
 def explain(capsys, *argv):

@@ -2,17 +2,13 @@
 batch 128, float32. Two epochs must reach 97.0% test accuracy and ten 98.0% (about 15 s
 on a quiet 2-core machine)."""
 
-import pytest
 
-from chainrule.data.locate import FILES
 from chainrule.training import TrainConfig, load_model, train
-from conftest import mnist_dir
+from conftest import MNIST_DIR, requires_mnist
 
-MNIST = mnist_dir()
+MNIST = MNIST_DIR
 
 
-requires_mnist = pytest.mark.skipif(not all((MNIST / name).exists() for name in FILES),
-                                    reason=f"the real MNIST files are not in {MNIST}")
 
 
 @requires_mnist
