@@ -1,5 +1,6 @@
 """User pictures become MNIST-style 28x28 inputs; hostile files are refused by name."""
 
+import io
 import pickle
 import struct
 import sys
@@ -222,3 +223,19 @@ def test_without_pillow_the_error_says_what_to_install(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "PIL", None)
     with pytest.raises(DataError, match='pip install "chainrule\\[images\\]"'):
         load_digit_image(tmp_path / "seven.png")
+
+
+def test_a_png_chunk_claiming_gigabytes_is_refused_without_allocating_them(tmp_path):
+    stream = io.BytesIO()
+    Image.fromarray(np.full((10, 10), 200, np.uint8)).save(stream, format="PNG")
+    data = bytearray(stream.getvalue())
+    idat = data.index(b"IDAT") - 4
+    data[idat : idat + 4] = (2**31 - 1).to_bytes(4, "big")
+    path = tmp_path / "lying.png"
+    path.write_bytes(bytes(data))
+    tracemalloc.start()
+    with pytest.raises(DataError, match="lying.png"):
+        load_digit_image(path)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 256 * 2**20

@@ -5,10 +5,12 @@ digit's bounding box scaled (anti-aliased, aspect ratio kept) to fit a 20x20 box
 placed in a 28x28 field so that its centre of mass sits on pixel (14, 14).
 """
 
+import io
 import struct
 import warnings
 import zlib
 from pathlib import Path
+from tokenize import TokenError
 
 import numpy as np
 
@@ -18,6 +20,9 @@ from ._reasons import reason
 SIZE = 28
 BOX = 20
 MAX_PIXELS = 50_000_000
+MAX_FILE_BYTES = 64 * 2**20
+"""Pictures are read into memory first (a digit's picture is small), so a size field that
+lies (a PNG chunk claiming gigabytes) cannot make the decoder allocate more than this."""
 """Larger pictures are refused before they are decoded (decompression bombs)."""
 
 MIN_CONTRAST = 0.1
@@ -44,6 +49,8 @@ _NPY_HEADER_READERS = {
     (2, 0): np.lib.format.read_array_header_2_0,
 }
 _PILLOW_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error)
+# NumPy parses a .npy header with ast.literal_eval: garbage can fail in the tokenizer too.
+_NPY_HEADER_ERRORS = (OSError, ValueError, EOFError, SyntaxError, TokenError, RecursionError)
 
 
 def load_digit_image(path):
@@ -71,10 +78,11 @@ def _read_picture(path):
             f"{path}: reading pictures needs Pillow: "
             'pip install "chainrule[images]" (or give a .npy array)'
         ) from exc
+    encoded = _read_bytes(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
+            with Image.open(io.BytesIO(encoded)) as image:
                 _check_pixel_count(*image.size, path)
                 image.load()
                 return _pillow_pixels(image, path)
@@ -83,6 +91,18 @@ def _read_picture(path):
     except DataError:
         raise
     except _PILLOW_ERRORS as exc:
+        raise DataError(f"{path}: not a readable picture: {reason(exc)}") from exc
+
+
+def _read_bytes(path):
+    """The file's bytes, refusing files too large to be a picture of a digit."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise DataError(f"{path}: {size} bytes is over the {MAX_FILE_BYTES}-byte limit "
+                            "for a picture")
+        return path.read_bytes()
+    except OSError as exc:
         raise DataError(f"{path}: not a readable picture: {reason(exc)}") from exc
 
 
@@ -105,7 +125,7 @@ def _read_npy(path):
             shape, _, dtype = _NPY_HEADER_READERS[version](stream)
     except DataError:
         raise
-    except (OSError, ValueError, EOFError, SyntaxError) as exc:
+    except _NPY_HEADER_ERRORS as exc:
         raise DataError(f"{path}: not a readable .npy file: {reason(exc)}") from exc
     if dtype.hasobject:
         raise DataError(
