@@ -4,6 +4,7 @@ file for anything unsafe, damaged or for another model."""
 import json
 import os
 import pickle
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -193,3 +194,21 @@ def test_load_model_refuses_a_checkpoint_without_model(tmp_path):
     save_checkpoint(tmp_path / "c.npz", {"steps": 3})
     with pytest.raises(CheckpointError, match="has no model config or no model state"):
         load_model(tmp_path / "c.npz")
+
+
+def test_a_header_claiming_terabytes_is_refused_before_anything_is_allocated(tmp_path):
+    honest = tmp_path / "honest.npz"
+    _model_checkpoint(honest)
+    hostile = tmp_path / "hostile.npz"
+    with zipfile.ZipFile(honest) as source, zipfile.ZipFile(hostile, "w") as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "model/layers.0.weight.npy":
+                data = data.replace(b"(5, 6)", b"(1000000, 1000000)")
+            target.writestr(info, data)
+    tracemalloc.start()
+    with pytest.raises(CheckpointError, match=r"hostile\.npz.*declares 4000000000000 bytes"):
+        load_model(hostile)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 2**20

@@ -9,6 +9,7 @@ bytes, where each array is replaced by {"__array__": its member name}. Reading u
 
 import json
 import zipfile
+from tokenize import TokenError
 
 import numpy as np
 
@@ -25,7 +26,8 @@ _PICKLED = ("holds pickled Python objects, which are refused (never unpickled): 
             "holds only numeric arrays")
 _NOT_NPZ = "not a checkpoint: not a NumPy .npz file"
 _READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError,
-                UnicodeDecodeError, zipfile.LargeZipFile, NotImplementedError)
+                UnicodeDecodeError, zipfile.LargeZipFile, NotImplementedError, SyntaxError,
+                TokenError, RecursionError)
 
 
 def save_checkpoint(path, tree):
@@ -51,6 +53,7 @@ def load_checkpoint(path):
         reason = _PICKLED if magic.startswith(_PICKLE_MAGIC) else _NOT_NPZ
         raise CheckpointError(f"{path}: {reason}")
     try:
+        _check_members(path)
         with np.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
     except _READ_ERRORS as exc:
@@ -76,6 +79,28 @@ def load_checkpoint(path):
     if unexpected:
         raise CheckpointError(f"{path}: unexpected arrays {', '.join(unexpected[:5])}")
     return tree
+
+
+def _check_members(path):
+    """Refuse members whose .npy header promises more data than the member holds.
+
+    np.load allocates what a header declares before reading, so a header edited to claim
+    terabytes would otherwise be allocated; here each member's shape x itemsize is checked
+    against its stored size first (and pickled dtypes are refused).
+    """
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            with archive.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                          else np.lib.format.read_array_header_2_0)
+                shape, _, dtype = header(member)
+                if dtype.hasobject:
+                    raise ValueError("Object arrays cannot be loaded when allow_pickle=False")
+                declared = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+                if declared > info.file_size:
+                    raise ValueError(f"{info.filename} declares {declared} bytes of "
+                                     f"{shape} {dtype} but holds {info.file_size}")
 
 
 def _split(tree, path, arrays):
