@@ -34,3 +34,23 @@ def test_extreme_values_are_right():
 def test_batched_softmax_rows_sum_to_one():
     z = np.random.default_rng(3).normal(scale=1e3, size=(5, 7)).astype(np.float32)
     np.testing.assert_allclose(cr.softmax(z, axis=1).sum(axis=1), 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("logits", EXTREME_LOGITS)
+def test_cross_entropy_and_its_gradient_are_finite_for_logits_of_1e4(logits, dtype):
+    from chainrule.nn.functional import cross_entropy
+
+    z = np.array([logits, logits[::-1]], dtype=dtype)
+    for target in (np.array([1, 0]), np.eye(len(logits), dtype=dtype)[[1, 0]]):
+        for smoothing in (0.0, 0.1):
+            def loss(z, target=target, smoothing=smoothing):
+                return cross_entropy(z, target, label_smoothing=smoothing)
+
+            value, grad = cr.value_and_grad(loss)(z)
+            assert np.isfinite(value) and value.dtype == dtype
+            assert np.all(np.isfinite(grad)) and grad.dtype == dtype
+            probabilities = cr.softmax(z.astype(np.float64), axis=-1)
+            onehot = np.eye(len(logits))[[1, 0]]
+            expected = (probabilities - ((1 - smoothing) * onehot + smoothing / len(logits))) / 2
+            np.testing.assert_allclose(grad, expected, atol=1e-6)
