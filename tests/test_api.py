@@ -149,3 +149,14 @@ def test_check_grads_names_the_argument_and_the_worst_index():
 def test_results_are_plain_numpy_arrays():
     grad = cr.grad(lambda x: (x**2).sum())(cr.Tensor([1.0, 2.0]))
     assert type(grad) is np.ndarray
+
+
+def test_gradients_are_writable_arrays_even_where_the_rule_broadcasts():
+    x = np.ones(3)
+    for grad in (cr.grad(lambda x: x.sum())(x), cr.jacobian(lambda x: x.mean())(x),
+                 cr.grad(lambda x, y: x.sum(), argnums=(0, 1))(x, np.ones(2))[1]):
+        grad += 1.0
+    t = cr.Tensor(x, requires_grad=True)
+    t.sum().backward()
+    t.grad *= 0.5
+    np.testing.assert_array_equal(t.grad, [0.5, 0.5, 0.5])

@@ -101,7 +101,10 @@ class _Trace:
             return xp.zeros(batch_shape + node.shape, dtype=node.dtype)
         if isinstance(grad, Tensor) and not create_graph:
             grad = grad.data
-        return xp.broadcast_to(grad, batch_shape + node.shape)
+        shape = batch_shape + node.shape
+        if isinstance(grad, Tensor):
+            return grad if grad.shape == shape else xp.broadcast_to(grad, shape)
+        return engine.writable(xp.broadcast_to(grad, shape))
 
     def pack(self, flat):
         """Per-input results back into the argument structure (a tuple for many argnums)."""

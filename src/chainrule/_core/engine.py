@@ -90,4 +90,11 @@ def accumulate_into_leaves(root, seed, create_graph):
             continue
         if not create_graph and isinstance(cotangent, Tensor):
             cotangent = cotangent.data
-        leaf.grad = cotangent if leaf.grad is None else leaf.grad + cotangent
+        leaf.grad = writable(cotangent) if leaf.grad is None else leaf.grad + cotangent
+
+
+def writable(cotangent):
+    """A gradient the user may update in place: read-only views (broadcasts) are copied."""
+    if isinstance(cotangent, Tensor) or cotangent.flags.writeable:
+        return cotangent
+    return cotangent.copy()
