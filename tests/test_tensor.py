@@ -97,8 +97,8 @@ def test_numpy_functions_dispatch_to_chainrule():
 
 def test_unsupported_numpy_function_raises_type_error_naming_it():
     x = cr.Tensor([3.0, 1.0], requires_grad=True)
-    with pytest.raises(TypeError, match="numpy.sort"):
-        np.sort(x)
+    with pytest.raises(TypeError, match="numpy.linalg.svd"):
+        np.linalg.svd(x)
     with pytest.raises(TypeError, match="numpy.arctan2"):
         np.arctan2(x, x)
     with pytest.raises(TypeError, match="drop it from the graph"):

@@ -5,15 +5,22 @@ from chainrule.ops.custom import custom_gradient
 from chainrule.ops.elementwise import (
     absolute,
     add,
+    arccos,
+    arcsin,
+    arctan,
     astype,
     clip,
     cos,
+    cosh,
     divide,
     exp,
+    exp2,
     expm1,
     identity,
     log,
     log1p,
+    log2,
+    log10,
     maximum,
     minimum,
     multiply,
@@ -23,6 +30,7 @@ from chainrule.ops.elementwise import (
     sigmoid,
     sign,
     sin,
+    sinh,
     sqrt,
     square,
     subtract,
@@ -30,9 +38,20 @@ from chainrule.ops.elementwise import (
     tanh,
     where,
 )
-from chainrule.ops.indexing import getitem, index_add, index_set
+from chainrule.ops.indexing import getitem, index_add, index_set, sort, take_along_axis
 from chainrule.ops.linalg import dot, einsum, matmul, outer
-from chainrule.ops.reductions import cumsum, logsumexp, max, mean, min, prod, std, sum, var
+from chainrule.ops.reductions import (
+    cumsum,
+    logsumexp,
+    max,
+    mean,
+    min,
+    norm,
+    prod,
+    std,
+    sum,
+    var,
+)
 from chainrule.ops.shape import (
     broadcast_to,
     concatenate,
@@ -55,6 +74,17 @@ from chainrule.ops.special import log_softmax, softmax
 abs = absolute  # noqa: A001 - NumPy's alias
 
 __all__ = [
+    "take_along_axis",
+    "sort",
+    "norm",
+    "sinh",
+    "log10",
+    "log2",
+    "exp2",
+    "cosh",
+    "arctan",
+    "arcsin",
+    "arccos",
     "abs",
     "absolute",
     "add",

@@ -1,5 +1,7 @@
 """Elementwise primitives: arithmetic, exp/log family, trigonometry, activations."""
 
+import math
+
 from chainrule import _backend
 from chainrule._core.tensor import raw
 from chainrule.ops._primitive import primitive
@@ -168,6 +170,71 @@ def tan(x):
 @tan.defvjp
 def _(g, ans, x):
     return g * (1 + ans * ans)
+
+
+@primitive
+def arcsin(x):
+    return xp.arcsin(x)
+
+
+@arcsin.defvjp
+def _(g, ans, x):
+    return _strong_zero(g, 1 / xp.sqrt(1 - x * x))
+
+
+@primitive
+def arccos(x):
+    return xp.arccos(x)
+
+
+@arccos.defvjp
+def _(g, ans, x):
+    return _strong_zero(g, -1 / xp.sqrt(1 - x * x))
+
+
+@primitive
+def arctan(x):
+    return xp.arctan(x)
+
+
+@arctan.defvjp
+def _(g, ans, x):
+    return g / (1 + x * x)
+
+
+@primitive
+def sinh(x):
+    return xp.sinh(x)
+
+
+@sinh.defvjp
+def _(g, ans, x):
+    return g * xp.cosh(x)
+
+
+@primitive
+def cosh(x):
+    return xp.cosh(x)
+
+
+@cosh.defvjp
+def _(g, ans, x):
+    return g * xp.sinh(x)
+
+
+def log2(x):
+    """Base-2 logarithm, log(x) / log(2)."""
+    return log(x) * (1 / math.log(2.0))
+
+
+def log10(x):
+    """Base-10 logarithm, log(x) / log(10)."""
+    return log(x) * (1 / math.log(10.0))
+
+
+def exp2(x):
+    """2 ** x, as exp(x log 2)."""
+    return exp(x * math.log(2.0))
 
 
 @primitive

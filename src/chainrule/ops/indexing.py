@@ -111,3 +111,18 @@ def index_set(x, index, values):
 def index_add(x, index, values):
     """x with `values` added at `index`; repeated indices accumulate (`x.at[index].add`)."""
     return index_update(x, values, normalize_index(index), True)
+
+
+def take_along_axis(x, indices, axis):
+    """x's elements at `indices` along `axis` (NumPy's take_along_axis), as advanced indexing."""
+    indices = xp.asarray(indices.data if isinstance(indices, Tensor) else indices)
+    axis = axis % indices.ndim
+    grid = xp.ogrid[tuple(slice(n) for n in indices.shape)]
+    index = tuple(indices if a == axis else grid[a] for a in range(indices.ndim))
+    return getitem(x, index)
+
+
+def sort(x, axis=-1):
+    """x sorted along `axis`; the gradient goes back to where each element came from."""
+    order = xp.argsort(x.data if isinstance(x, Tensor) else x, axis=axis, kind="stable")
+    return take_along_axis(x, order, axis)

@@ -12,7 +12,7 @@ from chainrule._core.tensor import Tensor
 from chainrule.ops import elementwise as ew
 from chainrule.ops import linalg, reductions
 from chainrule.ops import shape as shape_ops
-from chainrule.ops.indexing import getitem
+from chainrule.ops.indexing import getitem, sort, take_along_axis
 
 UFUNCS = {
     numpy.add: ew.add,
@@ -32,6 +32,14 @@ UFUNCS = {
     numpy.cos: ew.cos,
     numpy.tan: ew.tan,
     numpy.tanh: ew.tanh,
+    numpy.arcsin: ew.arcsin,
+    numpy.arccos: ew.arccos,
+    numpy.arctan: ew.arctan,
+    numpy.sinh: ew.sinh,
+    numpy.cosh: ew.cosh,
+    numpy.log2: ew.log2,
+    numpy.log10: ew.log10,
+    numpy.exp2: ew.exp2,
     numpy.absolute: ew.absolute,
     numpy.sign: ew.sign,
     numpy.maximum: ew.maximum,
@@ -128,6 +136,9 @@ FUNCTIONS = {
     numpy.flip: shape_ops.flip,
     numpy.tile: shape_ops.tile,
     numpy.repeat: shape_ops.repeat,
+    numpy.take_along_axis: take_along_axis,
+    numpy.sort: sort,
+    numpy.linalg.norm: reductions.norm,
     numpy.take: lambda a, indices, axis=None: (
         getitem(shape_ops.ravel(a), (numpy.asarray(_raw(indices)),))
         if axis is None
@@ -178,7 +189,7 @@ def _raw(value):
 
 def _unsupported(name):
     return TypeError(
-        f"chainrule does not support numpy.{name} on Tensors (it has no gradient rule); "
+        f"chainrule does not support {name} on Tensors (it has no gradient rule); "
         "use .detach().numpy() if you do not need its gradient, or write it with "
         "supported ops"
     )
@@ -197,7 +208,7 @@ def array_ufunc(ufunc, method, inputs, kwargs):
         return ufunc(*[_raw(x) for x in inputs], **kwargs)
     op = UFUNCS.get(ufunc)
     if op is None:
-        raise _unsupported(ufunc.__name__)
+        raise _unsupported(f"numpy.{ufunc.__name__}")
     return op(*inputs, **kwargs)
 
 
@@ -207,5 +218,5 @@ def array_function(func, args, kwargs):
         return func(*_raw(args), **{k: _raw(v) for k, v in kwargs.items()})
     op = FUNCTIONS.get(func)
     if op is None:
-        raise _unsupported(func.__name__)
+        raise _unsupported(f"{func.__module__}.{func.__name__}")
     return op(*args, **kwargs)

@@ -143,3 +143,11 @@ def var(x, axis=None, ddof=0, keepdims=False):
 def std(x, axis=None, ddof=0, keepdims=False):
     """Standard deviation, the square root of `var`."""
     return var(x, axis=axis, ddof=ddof, keepdims=keepdims) ** 0.5
+
+
+def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002 - NumPy's name
+    """The Euclidean (ord None or 2 over one axis, or "fro") norm: sqrt(sum(x^2))."""
+    if ord not in (None, 2, "fro") or (ord == 2 and not isinstance(axis, int)):
+        raise TypeError(f"chainrule supports numpy.linalg.norm with ord=None/'fro', or ord=2 "
+                        f"over one axis; got ord={ord!r}")
+    return sum(x * x, axis=axis, keepdims=keepdims) ** 0.5
