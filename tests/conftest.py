@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 
 settings.register_profile(
     "ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -49,3 +50,25 @@ def places(tmp_path, monkeypatch):
     monkeypatch.delenv("CHAINRULE_DATA", raising=False)
     monkeypatch.setattr(locate, "SYSTEM_ROOTS", [tmp_path / "system"])
     return tmp_path
+
+
+@st.composite
+def mutated(draw, data, edit_size):
+    """`data` with bytes flipped, cut or inserted, or a size field changed by `edit_size`.
+
+    `edit_size(draw, data, at)` rewrites, in place, a size field of the file format near
+    `at` (the fuzz tests of each format know where their sizes are).
+    """
+    data = bytearray(data)
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["flip", "truncate", "insert", "size"]))
+        at = draw(st.integers(0, max(len(data) - 1, 0)))
+        if kind == "flip" and data:
+            data[at] ^= draw(st.integers(1, 255))
+        elif kind == "truncate":
+            del data[at:]
+        elif kind == "insert":
+            data[at:at] = draw(st.binary(min_size=1, max_size=16))
+        elif kind == "size":
+            edit_size(draw, data, at)
+    return bytes(data)
