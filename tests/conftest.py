@@ -40,6 +40,18 @@ requires_mnist = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """A run directory: 64-32-10 trained for 2 epochs on scikit-learn's 8x8 digits."""
+    pytest.importorskip("sklearn")
+    from chainrule.training import TrainConfig, train
+
+    run_dir = tmp_path_factory.mktemp("tiny") / "run"
+    train(TrainConfig(dataset="digits", hidden=[32], epochs=2, batch_size=64, lr=0.01),
+          run_dir, progress=False, log=lambda message: None)
+    return run_dir
+
+
 @pytest.fixture
 def places(tmp_path, monkeypatch):
     """An isolated world: HOME, XDG cache, $CHAINRULE_DATA and system roots all in tmp_path."""

@@ -137,18 +137,6 @@ def test_an_index_outside_the_test_set_is_an_error(capsys, tmp_path):
     assert "--index 5 is outside the 2 test images of mnist" in err
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    """A 64-32-10 network trained for one epoch on scikit-learn's 8x8 digits."""
-    pytest.importorskip("sklearn")
-    from chainrule.training import TrainConfig, train
-
-    run_dir = tmp_path_factory.mktemp("tiny") / "run"
-    train(TrainConfig(dataset="digits", hidden=[32], epochs=1, batch_size=64), run_dir,
-          progress=False, log=lambda message: None)
-    return run_dir
-
-
 def test_explain_a_trained_checkpoint_on_its_own_data_set(capsys, tiny_run):
     from chainrule.data import load_digits
 

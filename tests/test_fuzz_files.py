@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from chainrule.data import load_digit_image
 from chainrule.errors import CheckpointError, DataError
-from chainrule.training import TrainConfig, load_model, train
+from chainrule.training import load_model
 from conftest import mutated
 
 Image = pytest.importorskip("PIL.Image")
@@ -58,12 +58,8 @@ def only_our_error(load, path, error_type):
 
 
 @pytest.fixture(scope="module")
-def checkpoint_bytes(tmp_path_factory):
-    pytest.importorskip("sklearn")
-    run = tmp_path_factory.mktemp("fuzz") / "run"
-    train(TrainConfig(dataset="digits", hidden=[4], epochs=1, batch_size=256), run,
-          progress=False, log=lambda message: None)
-    return (run / "checkpoint.npz").read_bytes()
+def checkpoint_bytes(tiny_run):
+    return (tiny_run / "checkpoint.npz").read_bytes()
 
 
 @FUZZ

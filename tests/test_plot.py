@@ -106,18 +106,6 @@ def test_without_matplotlib_the_error_says_how_to_install_it(tmp_path, monkeypat
         plot_training_curves(METRICS, tmp_path / "curves.png")
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    """A 64-32-10 network trained for 2 epochs on scikit-learn's 8x8 digits by the trainer."""
-    pytest.importorskip("sklearn")
-    from chainrule.training import TrainConfig, train
-
-    run_dir = tmp_path_factory.mktemp("tiny") / "run"
-    train(TrainConfig(dataset="digits", hidden=[32], epochs=2, batch_size=64, lr=0.01),
-          run_dir, progress=False, log=lambda message: None)
-    return run_dir
-
-
 def plot(capsys, *argv):
     """(exit code, stdout, stderr) of `chainrule plot ARGV`, run in this process."""
     code = main(["plot", *argv])
