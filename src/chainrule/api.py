@@ -60,12 +60,11 @@ class _Trace:
 
     def __init__(self, f, args, argnums, name):
         self.single = isinstance(argnums, int)
-        self.argnums = (argnums,) if self.single else tuple(argnums)
         args = list(args)
         self.trees = []
         self.inputs = []
         outer = False
-        for argnum in self.argnums:
+        for argnum in (argnums,) if self.single else tuple(argnums):
             if not -len(args) <= argnum < len(args):
                 raise GradientError(f"{name}: argnums {argnum} but f got {len(args)} arguments")
             leaves, treedef = tree_flatten(args[argnum])
@@ -97,6 +96,7 @@ class _Trace:
 
     @staticmethod
     def finish(grad, node, batch_shape, create_graph):
+        """One input's cotangent as the caller gets it: zeros if unreached, full shape."""
         if grad is None:
             return xp.zeros(batch_shape + node.shape, dtype=node.dtype)
         if isinstance(grad, Tensor) and not create_graph:
@@ -118,7 +118,7 @@ class _Trace:
         """Outputs for the caller: arrays at top level, Tensors when nested."""
         if self.create_graph:
             return value
-        return tree_map(lambda v: v.data if isinstance(v, Tensor) else v, value)
+        return tree_map(raw, value)
 
 
 def _seed_like(out):
