@@ -1,7 +1,7 @@
 """check_grads: compare chainrule's derivatives with central finite differences (float64)."""
 
 from chainrule import _backend
-from chainrule._core.tensor import Tensor
+from chainrule._core.tensor import raw
 from chainrule.api import jacobian
 
 xp = _backend.xp
@@ -15,7 +15,7 @@ def numerical_jacobian(f, args, argnum, eps, positions=None):
     """
     args = list(args)
     base = xp.array(args[argnum], dtype=xp.float64)
-    out = xp.asarray(_raw(f(*args)), dtype=xp.float64)
+    out = xp.asarray(raw(f(*args)), dtype=xp.float64)
     columns = xp.zeros(out.shape + (base.size,), dtype=xp.float64)
     flat = base.reshape(-1)
     for i in range(base.size) if positions is None else positions:
@@ -25,13 +25,9 @@ def numerical_jacobian(f, args, argnum, eps, positions=None):
             shifted = flat.copy()
             shifted[i] += sign * step
             args[argnum] = shifted.reshape(base.shape)
-            values.append(xp.asarray(_raw(f(*args)), dtype=xp.float64))
+            values.append(xp.asarray(raw(f(*args)), dtype=xp.float64))
         columns[..., i] = (values[0] - values[1]) / (2 * step)
     return columns.reshape(out.shape + base.shape)
-
-
-def _raw(value):
-    return value.data if isinstance(value, Tensor) else value
 
 
 def check_grads(f, args, order=1, modes=("rev",), eps=None, rtol=None, atol=None):

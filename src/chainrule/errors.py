@@ -1,6 +1,13 @@
 """chainrule's own exception types: each names what went wrong in the user's terms."""
 
 
+def reason(exc):
+    """The first line of a low-level exception's message (its type's name when empty),
+    for the one-line errors chainrule raises in its place."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 class ChainruleError(Exception):
     """Base class of every error chainrule raises on purpose."""
 

@@ -6,9 +6,8 @@ import urllib.request
 from pathlib import Path
 
 from .._files import write_atomically
-from ..errors import DownloadError
+from ..errors import DownloadError, reason
 from ..progress import ProgressBar
-from ._reasons import reason
 
 CHUNK_BYTES = 1 << 16
 TIMEOUT_SECONDS = 30

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
-from ._reasons import reason
+from ..errors import DataError, reason
 
 DTYPES = {
     0x08: np.dtype(">u1"),

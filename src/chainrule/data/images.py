@@ -14,8 +14,7 @@ from tokenize import TokenError
 
 import numpy as np
 
-from ..errors import DataError
-from ._reasons import reason
+from ..errors import DataError, reason
 
 SIZE = 28
 BOX = 20

@@ -3,6 +3,7 @@
 
 import numpy as np
 
+from chainrule._core.tensor import raw
 from chainrule.explain import stages as st
 
 TUTORIAL_Y = np.array([0.01, 0.11, 0.31, 0.11, 0.21, 0.01, 0.01, 0.01, 0.21, 0.01])
@@ -23,7 +24,7 @@ def model_layers(model):
     for position, layer in enumerate(layers):
         kind = type(layer).__name__.lower()
         if hasattr(layer, "weight") and hasattr(layer, "bias"):
-            dense.append((_array(layer.weight), _array(layer.bias)))
+            dense.append((np.asarray(raw(layer.weight)), np.asarray(raw(layer.bias))))
         elif kind == "dropout" or kind == "softmax" and position == len(layers) - 1:
             continue
         else:
@@ -32,10 +33,6 @@ def model_layers(model):
         raise ValueError(f"expected an activation between each pair of dense layers; got "
                          f"{len(dense)} dense layers and {len(activations)} activations")
     return dense, activations
-
-
-def _array(parameter):
-    return np.asarray(getattr(parameter, "data", parameter))
 
 
 def network_stages(dense, activations, label):

@@ -57,8 +57,8 @@ def central_differences(f, args, argnum, positions, eps):
     is `eps * max(1, |arg|)`.
     """
     base_shape = np.shape(args[argnum])
-    out_shape = np.shape(f(*args)) or (1,)
     derivative = numerical_jacobian(f, args, argnum, eps, positions)
+    out_shape = derivative.shape[: derivative.ndim - len(base_shape)] or (1,)
     full_shape = tuple(out_shape) + base_shape
     mask = np.zeros((int(np.prod(out_shape)), int(np.prod(base_shape))), dtype=bool)
     mask[:, positions] = True

@@ -12,7 +12,7 @@ helpers build the tutorial's stages, each on one example (no batch axis):
 from dataclasses import dataclass, field
 
 from chainrule import ops
-from chainrule._core.tensor import Tensor
+from chainrule._core.tensor import Tensor, raw
 
 
 @dataclass(frozen=True)
@@ -48,17 +48,13 @@ def as_stage(step, position):
     return Stage(name, step, {}, f"h{position + 1}", f"{{output}} = {name}({{input}})")
 
 
-def _raw(array):
-    return array.detach().data if isinstance(array, Tensor) else array
-
-
 def dense(weight, bias, names=("W", "b"), output="z"):
     """z = W a + b: the affine layer, W of shape (out, in), b of shape (out,)."""
     weight_name, bias_name = names
     return Stage(
         "dense",
         lambda a, w, b: w @ a + b,
-        {weight_name: _raw(weight), bias_name: _raw(bias)},
+        {weight_name: raw(weight), bias_name: raw(bias)},
         output,
         f"{{output}} = {weight_name} {{input}} + {bias_name}",
     )

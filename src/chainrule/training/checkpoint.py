@@ -13,7 +13,7 @@ from tokenize import TokenError
 
 import numpy as np
 
-from chainrule.errors import CheckpointError
+from chainrule.errors import CheckpointError, reason
 from chainrule.training.files import write_atomically
 
 FORMAT = "chainrule-checkpoint"
@@ -48,17 +48,17 @@ def load_checkpoint(path):
     except IsADirectoryError:
         raise CheckpointError(f"{path}: is a folder, not a checkpoint file") from None
     except OSError as exc:
-        raise CheckpointError(f"{path}: cannot be read: {_reason(exc)}") from None
+        raise CheckpointError(f"{path}: cannot be read: {reason(exc)}") from None
     if magic != _ZIP_MAGIC:
-        reason = _PICKLED if magic.startswith(_PICKLE_MAGIC) else _NOT_NPZ
-        raise CheckpointError(f"{path}: {reason}")
+        problem = _PICKLED if magic.startswith(_PICKLE_MAGIC) else _NOT_NPZ
+        raise CheckpointError(f"{path}: {problem}")
     try:
         _check_members(path)
         with np.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
     except _READ_ERRORS as exc:
-        reason = _PICKLED if "allow_pickle" in str(exc) else f"damaged: {_reason(exc)}"
-        raise CheckpointError(f"{path}: {reason}") from None
+        problem = _PICKLED if "allow_pickle" in str(exc) else f"damaged: {reason(exc)}"
+        raise CheckpointError(f"{path}: {problem}") from None
     if not all(isinstance(value, np.ndarray) for value in arrays.values()):
         raise CheckpointError(f"{path}: {_NOT_NPZ}")
     if META not in arrays:
@@ -66,7 +66,7 @@ def load_checkpoint(path):
     try:
         meta = json.loads(arrays.pop(META).tobytes().decode())
     except (ValueError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"{path}: {META} is not valid JSON: {_reason(exc)}") from None
+        raise CheckpointError(f"{path}: {META} is not valid JSON: {reason(exc)}") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a chainrule checkpoint (format "
                               f"{meta.get('format') if isinstance(meta, dict) else meta!r})")
@@ -131,7 +131,3 @@ def _join(tree, arrays, used, path):
         return [_join(value, arrays, used, path) for value in tree]
     return tree
 
-
-def _reason(exc):
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
