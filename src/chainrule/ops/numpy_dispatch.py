@@ -179,6 +179,22 @@ NON_DIFFERENTIABLE_FUNCTIONS = {
 }
 
 
+def register(numpy_function, op=None):
+    """Route `numpy_function` (a ufunc or an array function) on Tensors to chainrule's `op`.
+
+    With `op=None` the function is marked as having no gradient: it runs on the raw arrays
+    (for results that carry no derivative, such as shapes or comparisons).
+    """
+    is_ufunc = isinstance(numpy_function, numpy.ufunc)
+    if op is None:
+        (NON_DIFFERENTIABLE_UFUNCS if is_ufunc else NON_DIFFERENTIABLE_FUNCTIONS).add(
+            numpy_function
+        )
+    else:
+        (UFUNCS if is_ufunc else FUNCTIONS)[numpy_function] = op
+    return op
+
+
 def _raw(value):
     if isinstance(value, Tensor):
         return value.data
