@@ -15,20 +15,13 @@ from tokenize import TokenError
 import numpy as np
 
 from ..errors import DataError, reason
+from .digit_prep import digit_from_grey
 
-SIZE = 28
-BOX = 20
 MAX_PIXELS = 50_000_000
 MAX_FILE_BYTES = 64 * 2**20
 """Pictures are read into memory first (a digit's picture is small), so a size field that
 lies (a PNG chunk claiming gigabytes) cannot make the decoder allocate more than this."""
 """Larger pictures are refused before they are decoded (decompression bombs)."""
-
-MIN_CONTRAST = 0.1
-"""A picture whose darkest and lightest pixels differ by less (on a 0..1 scale) is blank."""
-
-INK_THRESHOLD = 0.05
-"""Pixels at least this inky (after contrast stretching) make up the digit's bounding box."""
 
 LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as Pillow's "L"
 
@@ -65,7 +58,7 @@ def load_digit_image(path):
     """
     path = Path(path)
     pixels = _read_npy(path) if path.suffix.lower() == ".npy" else _read_picture(path)
-    return _centre(_ink(_greyscale(pixels, path), path))
+    return digit_from_grey(_greyscale(pixels, path), path)
 
 
 def _read_picture(path):
@@ -174,52 +167,6 @@ def _full_scale(pixels, path):
     if kind == "f":
         return 255.0 if np.nanmax(pixels, initial=0) > 1 else 1.0
     raise DataError(f"{path}: unsupported pixel dtype {pixels.dtype}")
-
-
-def _ink(grey, path):
-    """Grey (H, W) -> ink (H, W) in [0, 1]: contrast stretched, inverted if dark-on-light."""
-    contrast = np.ptp(grey) if grey.size else 0.0
-    if contrast < MIN_CONTRAST:
-        raise DataError(f"{path}: the picture is blank (nothing drawn)")
-    stretched = (grey - grey.min()) / contrast
-    border = np.concatenate([stretched[0], stretched[-1], stretched[:, 0], stretched[:, -1]])
-    return 1 - stretched if border.mean() > 0.5 else stretched
-
-
-def _centre(ink):
-    """Ink (H, W) -> (28, 28): bounding box fitted to 20x20, centre of mass at (14, 14)."""
-    rows = np.flatnonzero((ink >= INK_THRESHOLD).any(axis=1))
-    cols = np.flatnonzero((ink >= INK_THRESHOLD).any(axis=0))
-    digit = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    factor = BOX / max(digit.shape)
-    height, width = (max(1, round(side * factor)) for side in digit.shape)
-    patch = _resize_matrix(digit.shape[0], height) @ digit @ _resize_matrix(digit.shape[1], width).T
-    mass_rows, mass_cols = np.indices(patch.shape)
-    mass = patch.sum()
-    top = _place(SIZE // 2 - round(float((patch * mass_rows).sum() / mass)), height)
-    left = _place(SIZE // 2 - round(float((patch * mass_cols).sum() / mass)), width)
-    image = np.zeros((SIZE, SIZE), dtype=np.float32)
-    image[top : top + height, left : left + width] = np.clip(patch, 0, 1)
-    return image
-
-
-def _place(offset, extent):
-    """Clamp a patch's offset so the whole patch stays inside the 28x28 field."""
-    return min(max(offset, 0), SIZE - extent)
-
-
-def _resize_matrix(in_size, out_size):
-    """(out_size, in_size) weights of an anti-aliased linear resize along one axis.
-
-    Output pixel i averages the inputs under a triangle centred on it, as wide as one
-    output pixel when shrinking (so every input counts) and one input pixel when growing.
-    Equal sizes give the identity.
-    """
-    scale = in_size / out_size
-    centres = (np.arange(out_size) + 0.5) * scale
-    distance = (np.arange(in_size) + 0.5)[None, :] - centres[:, None]
-    weights = np.clip(1 - np.abs(distance) / max(scale, 1.0), 0, None)
-    return weights / weights.sum(axis=1, keepdims=True)
 
 
 def _check_pixel_count(width, height, path):
