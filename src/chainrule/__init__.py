@@ -33,6 +33,29 @@ from chainrule.ops import __all__ as _ops_all
 
 __version__ = "0.1.0"
 
+_SUBMODULES = ("data", "explain", "nn", "numpy", "optim", "scipy", "training")
+"""Loaded on first use (PEP 562), so `import chainrule` costs no more than the core."""
+
+
+def __getattr__(name):
+    """`cr.nn`, `cr.optim`, `cr.data`, ... imported when first touched, as `torch.nn` is."""
+    if name in _SUBMODULES:
+        import importlib
+
+        try:
+            return importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    from importlib.util import find_spec
+
+    present = {name for name in _SUBMODULES if find_spec(f"{__name__}.{name}") is not None}
+    return sorted(set(globals()) | present)
+
 
 def tensor(data, requires_grad=False, dtype=None):
     """A Tensor from array-like data (dtype kept; Python floats become float64)."""
