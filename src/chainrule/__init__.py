@@ -30,6 +30,7 @@ from chainrule.errors import (
 )
 from chainrule.ops import *  # noqa: F403 - the primitives are the package's vocabulary
 from chainrule.ops import __all__ as _ops_all
+from chainrule.serialization import load, save
 
 __version__ = "0.1.0"
 
@@ -81,8 +82,10 @@ __all__ = [
     "is_grad_enabled",
     "jacobian",
     "jvp",
+    "load",
     "no_grad",
     "stop_gradient",
+    "save",
     "tensor",
     "value_and_grad",
     "vjp",

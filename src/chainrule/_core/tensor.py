@@ -96,6 +96,10 @@ class Tensor:
         """The single value of a one-element tensor as a Python number."""
         return self.data.item()
 
+    def tolist(self):
+        """The values as nested Python lists of Python numbers (a number for 0-d)."""
+        return self.data.tolist()
+
     def detach(self):
         """A tensor with the same values that is cut off from the graph."""
         return Tensor._constant(self.data)
@@ -169,12 +173,22 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __repr__(self):
-        body = repr(self.data)
-        body = body[body.index("(") + 1 : body.rindex(")")] if body.startswith("array(") else body
-        extra = ", requires_grad=True" if self.requires_grad else ""
+        """NumPy's repr (its print options and summarisation), then dtype and graph facts.
+
+        `Tensor(0.07393437, dtype=float32, op=mean)`, `Tensor([1., 2.], dtype=float64,
+        requires_grad=True)`.
+        """
+        import numpy
+
+        values = numpy.array2string(
+            numpy.asarray(self.data), separator=", ", prefix="Tensor(", suffix=")"
+        )
+        facts = f"dtype={self.data.dtype}"
         if self._prim is not None:
-            extra = f", op={self._prim.name}"
-        return f"Tensor({body}{extra})"
+            facts += f", op={self._prim.name}"
+        elif self.requires_grad:
+            facts += ", requires_grad=True"
+        return f"Tensor({values}, {facts})"
 
 
 def raw(value):

@@ -24,6 +24,60 @@ def _assign(tensor, index, value):
     tensor.data[normalize_index(index)] = value.data if isinstance(value, Tensor) else value
 
 
+PYTORCH_SPELLINGS = {
+    "unsqueeze": "np.expand_dims(t, axis)",
+    "view": "t.reshape(shape)",
+    "permute": "t.transpose(axes)",
+    "dim": "t.ndim",
+    "numel": "t.size",
+    "expand": "np.broadcast_to(t, shape)",
+    "clamp": "t.clip(lower, upper)",
+    "masked_fill": "np.where(mask, value, t)",
+    "float": "t.astype(np.float32)",
+    "double": "t.astype(np.float64)",
+    "mm": "t @ other",
+    "matmul": "t @ other",
+}
+"""PyTorch's Tensor names that NumPy spells differently; chainrule keeps NumPy's."""
+
+PYTORCH_KEYWORDS = {"dim": "axis", "keepdim": "keepdims"}
+
+
+def _missing_attribute(tensor, name):
+    """Only reached when normal lookup fails: name NumPy's spelling of a PyTorch method."""
+    if name.startswith("__"):
+        raise AttributeError(name)
+    hint = PYTORCH_SPELLINGS.get(name)
+    message = f"'Tensor' object has no attribute {name!r}"
+    if hint:
+        message += f"; chainrule keeps NumPy's names: use {hint}"
+    raise AttributeError(message)
+
+
+class ElementCount(int):
+    """`t.size`: NumPy's number of elements; calling it as PyTorch's `t.size()` says so."""
+
+    def __call__(self, *axis):
+        raise TypeError(
+            "t.size is NumPy's number of elements (an int), not a method; "
+            "PyTorch's t.size() is t.shape (and t.size(i) is t.shape[i])"
+        )
+
+
+def _with_numpy_keywords(name, method):
+    """`method`, refusing PyTorch's `dim=`/`keepdim=` with NumPy's spelling in the error."""
+
+    def with_numpy_keywords(self, *args, **kwargs):
+        for torch_name, numpy_name in PYTORCH_KEYWORDS.items():
+            if torch_name in kwargs:
+                raise TypeError(
+                    f"Tensor.{name}() takes NumPy's {numpy_name}=, not PyTorch's {torch_name}="
+                )
+        return method(self, *args, **kwargs)
+
+    return with_numpy_keywords
+
+
 def _comparison(compare):
     def method(self, other):
         return compare(self.data, other.data if isinstance(other, Tensor) else other)
@@ -104,13 +158,21 @@ METHODS = {
     "dot": lambda self, other: linalg.dot(self, other),
     "argmax": lambda self, axis=None: self.data.argmax(axis),
     "argmin": lambda self, axis=None: self.data.argmin(axis),
+    "size": property(lambda self: ElementCount(self.data.size), doc="The number of elements."),
+    "__getattr__": _missing_attribute,
 }
+AXIS_METHODS = (
+    "sum", "mean", "max", "min", "prod", "var", "std", "cumsum", "logsumexp", "softmax",
+    "log_softmax", "squeeze", "argmax", "argmin",
+)
 
 
 def install():
     """Attach the operators and methods to Tensor (the core does not know the ops)."""
     for name, method in METHODS.items():
-        if hasattr(method, "__get__") or isinstance(method, property):
+        if name in AXIS_METHODS:
+            setattr(Tensor, name, _with_numpy_keywords(name, method))
+        elif hasattr(method, "__get__") or isinstance(method, property):
             setattr(Tensor, name, method)
         else:
             setattr(Tensor, name, _as_method(method))
