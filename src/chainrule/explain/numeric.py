@@ -41,10 +41,12 @@ def difference(first, second, mask=None):
 def sample_positions(size, limit, priority, rng):
     """Flat positions to check: all when `size <= limit`, else the `limit // 2` largest by
     `priority` (where the derivative is not trivially 0) and the rest drawn at random."""
+    if limit <= 0:
+        return np.arange(0)
     if size <= limit:
         return np.arange(size)
     top = np.argsort(-np.abs(priority).reshape(-1), kind="stable")[: limit // 2]
-    rest = np.setdiff1d(np.arange(size), top)
+    rest = np.delete(np.arange(size), top)
     drawn = rng.choice(rest, size=limit - len(top), replace=False)
     return np.sort(np.concatenate([top, drawn]))
 
