@@ -2,7 +2,9 @@
 
 On a terminal it redraws one line in place (with `\\r`, at most `max_rate` times a second);
 on anything else (a log file, CI) it stays quiet until `close()` and then prints one final
-line, so logs hold a summary instead of thousands of redraws.
+line (or nothing, with `final_line=False`, for callers that log their own line), so logs
+hold a summary instead of thousands of redraws. A `RunProgress` shared by several bars (one
+per epoch) adds the whole run's ETA to each.
 
     with ProgressBar(total=60000, desc="epoch 1", unit="img") as bar:
         for x, y in batches:
@@ -20,11 +22,40 @@ _BAR_WIDTH = 24
 _BYTE_PREFIXES = ("", "k", "M", "G", "T")
 
 
+class RunProgress:
+    """Units done across a whole run of several bars; its ETA counts the time between bars
+    (evaluation, checkpoints) too, since it divides the run's elapsed time by its units."""
+
+    def __init__(self, total, clock=time.monotonic):
+        self.total = total
+        self.done = 0
+        self._clock = clock
+        self._start = clock()
+
+    def update(self, n):
+        """Count `n` more units done."""
+        self.done += n
+
+    def remaining_seconds(self, now=None):
+        """The estimated seconds left in the run, or None before any unit is done."""
+        elapsed = (self._clock() if now is None else now) - self._start
+        if self.done <= 0 or elapsed <= 0:
+            return None
+        return elapsed / self.done * max(self.total - self.done, 0)
+
+    def eta(self, now=None):
+        """`run ETA mm:ss`, or "" before there is anything to estimate from."""
+        seconds = self.remaining_seconds(now)
+        return "" if seconds is None else f"run ETA {_format_time(seconds)}"
+
+
 class ProgressBar:
     """Progress towards `total` units (or an open-ended count when `total` is None).
 
     `disable=True` prints nothing at all; the default (None) prints unless `file` is None
-    (as `sys.stderr` is under pythonw). `clock` is injectable for tests.
+    (as `sys.stderr` is under pythonw). `final_line=False` prints nothing off a terminal.
+    `run`, a RunProgress, is advanced by `update` and its ETA shown. `clock` is injectable
+    for tests.
     """
 
     def __init__(
@@ -36,6 +67,8 @@ class ProgressBar:
         disable=None,
         max_rate=10.0,
         clock=time.monotonic,
+        final_line=True,
+        run=None,
     ):
         self.total = total
         self.desc = desc
@@ -51,10 +84,14 @@ class ProgressBar:
         self._last_width = 0
         self._closed = False
         self._live = not self.disable and _is_terminal(self.file)
+        self._final_line = final_line
+        self.run = run
 
     def update(self, n=1):
         """Count `n` more units done; redraw if the line is live and due."""
         self.count += n
+        if self.run is not None:
+            self.run.update(n)
         if self._live:
             now = self._clock()
             if self._last_draw is None or now - self._last_draw >= self._min_interval:
@@ -69,7 +106,7 @@ class ProgressBar:
         if self._closed:
             return
         self._closed = True
-        if not self.disable:
+        if self._live or (not self.disable and self._final_line):
             self._draw(self._clock())
             self.file.write("\n")
             self.file.flush()
@@ -93,6 +130,8 @@ class ProgressBar:
             parts.append(self._amount(self.count))
         rate_text = f"{self._amount(rate)}/s" if rate else f"?{self.unit}/s"
         extras = [rate_text] + [f"{k}={_format_value(v)}" for k, v in self.postfix.items()]
+        if self.run is not None and self.run.eta(now):
+            extras.insert(0, self.run.eta(now))
         parts.append(f" [{timing}, {', '.join(extras)}]")
         return "".join(parts)
 

@@ -18,7 +18,7 @@ from chainrule._core.tensor import raw
 from chainrule.data import Batches
 from chainrule.errors import CheckpointError, TrainingDiverged
 from chainrule.nn.losses import cross_entropy, tutorial_cross_entropy
-from chainrule.progress import ProgressBar
+from chainrule.progress import ProgressBar, RunProgress
 from chainrule.training.checkpoint import load_checkpoint, save_checkpoint
 from chainrule.training.config import TrainConfig, build_model, build_optimizer, build_schedule
 from chainrule.training.evaluation import evaluate
@@ -79,6 +79,8 @@ class Trainer:
             self.run_dir.write_metrics([])
         if self.epoch >= config.epochs:
             self.log(f"{self.run_dir.path}: already trained for {self.epoch} epochs")
+        self.run_progress = RunProgress(
+            (config.epochs - self.epoch) * len(self.data.train_x) - self.totals["seen"])
         for epoch in range(self.epoch, config.epochs):
             self._train_epoch(epoch)
             self._finish_epoch(epoch)
@@ -150,7 +152,8 @@ class Trainer:
         self.model.train()
         started = time.perf_counter()
         with ProgressBar(total=remaining, desc=description, unit="img",
-                         disable=not self.progress) as bar:
+                         disable=not self.progress, final_line=False,
+                         run=self.run_progress) as bar:
             for images, labels in batches:
                 loss, correct = self._step(images, labels, epoch)
                 self.totals["loss_sum"] += loss * len(labels)
@@ -200,7 +203,8 @@ class Trainer:
         self.epoch, self.batch, self.totals = epoch + 1, 0, _fresh_totals()
         self._save(self.batches.rng.bit_generator.state)
         self.run_dir.write_metrics(self.metrics)
-        self.log(_summary(row, self.config.epochs))
+        eta = self.run_progress.eta() if self.epoch < self.config.epochs else ""
+        self.log(_summary(row, self.config.epochs) + (f"  {eta}" if eta else ""))
 
     def _save(self, shuffle_state):
         """Write the checkpoint; refuse (keeping the last good one) if a weight is not finite."""
