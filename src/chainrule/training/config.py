@@ -8,6 +8,7 @@ import numpy as np
 
 from chainrule import nn, optim
 from chainrule.errors import ConfigError
+from chainrule.training.schema import MAX_PARAMETERS, config_problems, parameter_count
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 LOSSES = ("fused", "tutorial")
@@ -15,8 +16,6 @@ OPTIMIZERS = {"adam": optim.Adam, "adamw": optim.AdamW, "sgd": optim.SGD}
 DEFAULT_LR = {"adam": 1e-3, "adamw": 1e-3, "sgd": 0.1}
 SCHEDULES = ("constant", "step", "cosine")
 DTYPES = ("float32", "float64")
-
-
 
 RESUMABLE = ("epochs", "checkpoint_every", "data_dir", "download")
 """Fields a resumed run may change; any other difference makes it a different run."""
@@ -52,34 +51,17 @@ class TrainConfig:
     checkpoint_every: int = 0
 
     def __post_init__(self):
-        self.hidden = [int(width) for width in self.hidden]
-        if self.nesterov and not self.momentum:
-            raise ConfigError("nesterov needs momentum > 0")
-        if self.lr is None and self.optimizer in DEFAULT_LR:
-            self.lr = DEFAULT_LR[self.optimizer]
-        choices = {"activation": ACTIVATIONS, "loss": LOSSES, "optimizer": tuple(OPTIMIZERS),
-                   "schedule": SCHEDULES, "dtype": DTYPES}
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ConfigError(f"{name} must be one of {', '.join(allowed)}, "
-                                 f"got {getattr(self, name)!r}")
-        ranges = [
-            ("epochs", self.epochs >= 1, "at least 1"),
-            ("batch_size", self.batch_size >= 1, "at least 1"),
-            ("hidden", all(width >= 1 for width in self.hidden), "positive widths"),
-            ("lr", self.lr > 0, "positive"),
-            ("dropout", 0 <= self.dropout < 1, "in [0, 1)"),
-            ("label_smoothing", 0 <= self.label_smoothing < 1, "in [0, 1)"),
-            ("val_fraction", 0 <= self.val_fraction < 1, "in [0, 1)"),
-            ("weight_decay", self.weight_decay >= 0, ">= 0"),
-            ("momentum", 0 <= self.momentum < 1, "in [0, 1)"),
-            ("step_epochs", self.step_epochs >= 1, "at least 1"),
-            ("warmup_steps", self.warmup_steps >= 0, ">= 0"),
-            ("checkpoint_every", self.checkpoint_every >= 0, ">= 0 (0: only at epoch ends)"),
-        ]
-        for name, ok, wanted in ranges:
-            if not ok:
-                raise ConfigError(f"{name} must be {wanted}, got {getattr(self, name)}")
+        if isinstance(self.hidden, tuple):
+            self.hidden = list(self.hidden)
+        if self.lr is None and isinstance(self.optimizer, str):
+            self.lr = DEFAULT_LR.get(self.optimizer)
+        found = config_problems(self.to_dict())
+        if not found and self.nesterov and not self.momentum:
+            found.append("nesterov needs momentum > 0")
+        if not found and parameter_count([1, *self.hidden, 1]) > MAX_PARAMETERS:
+            found.append(f"hidden {self.hidden} needs over {MAX_PARAMETERS:,} weights")
+        if found:
+            raise ConfigError("; ".join(found))
 
     @classmethod
     def from_dict(cls, values):
