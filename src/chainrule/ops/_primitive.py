@@ -5,6 +5,9 @@ output `ans` and the op's inputs. It is written with NumPy-style calls (`xp.*`, 
 so on raw arrays it runs at NumPy speed, and on Tensors (when a pass must be differentiated
 again) the same code records a graph through Tensor's NumPy dispatch. `g` may carry leading
 batch axes (a batch of cotangents), so VJPs use axes counted from the end.
+
+Complex numbers follow autograd's and JAX's convention: a holomorphic op's VJP is
+`g * f'(z)` (no conjugate); see docs/core.md, "Complex numbers".
 """
 
 from chainrule import _backend
@@ -12,6 +15,7 @@ from chainrule._core import anomaly
 from chainrule._core.modes import modes
 from chainrule._core.tensor import Tensor
 from chainrule.errors import ShapeError
+from chainrule.ops.numpy_dispatch import register
 
 xp = _backend.xp
 
@@ -40,22 +44,41 @@ def _shape_error(name, raw_args, error):
     return ShapeError(f"{name}: operands with shapes {shapes} do not fit: {error}")
 
 
+def match_input(cotangent, data):
+    """The cotangent in its input's dtype (complex for a real input: the real part is kept)."""
+    if cotangent.dtype.kind == "c" and data.dtype.kind != "c":
+        cotangent = xp.real(cotangent)
+    return cotangent if cotangent.dtype == data.dtype else cotangent.astype(data.dtype)
+
+
 class Primitive:
     """A differentiable op: `forward` on raw arrays plus a VJP per input position."""
 
     __slots__ = ("name", "forward", "vjps", "vjp_argnum", "__dict__")
 
-    def __init__(self, forward, name=None):
+    def __init__(self, forward, name=None, numpy=None):
         self.name = name or forward.__name__.lstrip("_")
         self.forward = forward
         self.vjps = {}
         self.vjp_argnum = None
         self.__doc__ = forward.__doc__
         self.__wrapped__ = forward
+        for numpy_function in numpy if isinstance(numpy, (tuple, list)) else [numpy]:
+            if numpy_function is not None:
+                register(numpy_function, self)
 
-    def defvjp(self, *vjps):
-        """Give the VJP of each positional input in order (None: not differentiable)."""
-        self.vjps = {i: vjp for i, vjp in enumerate(vjps) if vjp is not None}
+    def defvjp(self, *vjps, argnums=None):
+        """Give the VJP of each positional input in order, or of the inputs `argnums`.
+
+        A VJP is `vjp(g, ans, *args, **kwargs)`; None marks an input as not differentiable.
+        Returns the VJP when given one, so `@op.defvjp` works as a decorator.
+        """
+        positions = range(len(vjps)) if argnums is None else argnums
+        for position, vjp in zip(positions, vjps, strict=True):
+            if vjp is None:
+                self.vjps.pop(position, None)
+            else:
+                self.vjps[position] = vjp
         return vjps[0] if len(vjps) == 1 else None
 
     def defvjp_argnum(self, vjp):
@@ -112,7 +135,7 @@ class Primitive:
             if parent_cotangent.shape[batch_ndim:] != data.shape:
                 parent_cotangent = unbroadcast(parent_cotangent, data.shape, batch_ndim)
             if parent_cotangent.dtype != data.dtype:
-                parent_cotangent = parent_cotangent.astype(data.dtype)
+                parent_cotangent = match_input(parent_cotangent, data)
             out.append((parent, parent_cotangent))
         return out
 
@@ -120,6 +143,12 @@ class Primitive:
         return f"<chainrule primitive {self.name}>"
 
 
-def primitive(forward):
-    """Decorator: make `forward` (raw arrays in, raw array out) a Primitive."""
-    return Primitive(forward)
+def primitive(forward=None, *, name=None, numpy=None):
+    """Decorator: make `forward` (raw arrays in, raw array out) a Primitive.
+
+    `@primitive(numpy=numpy.tanh)` also routes that NumPy function (or each of a tuple of
+    them) on Tensors to the new op, so an op is defined and registered in one place.
+    """
+    if forward is None:
+        return lambda forward: Primitive(forward, name, numpy)
+    return Primitive(forward, name, numpy)

@@ -2,9 +2,12 @@
 
 import math
 
+import numpy
+
 from chainrule import _backend
 from chainrule._core.tensor import raw
 from chainrule.ops._primitive import primitive
+from chainrule.ops.numpy_dispatch import register
 
 xp = _backend.xp
 
@@ -19,7 +22,7 @@ def _strong_zero(g, derivative):
     return g * xp.where((g != 0) | xp.isfinite(derivative), derivative, 0)
 
 
-@primitive
+@primitive(numpy=numpy.add)
 def add(x, y):
     return xp.add(x, y)
 
@@ -27,7 +30,7 @@ def add(x, y):
 add.defvjp(lambda g, ans, x, y: g, lambda g, ans, x, y: g)
 
 
-@primitive
+@primitive(numpy=numpy.subtract)
 def subtract(x, y):
     return xp.subtract(x, y)
 
@@ -35,7 +38,7 @@ def subtract(x, y):
 subtract.defvjp(lambda g, ans, x, y: g, lambda g, ans, x, y: -g)
 
 
-@primitive
+@primitive(numpy=numpy.multiply)
 def multiply(x, y):
     return xp.multiply(x, y)
 
@@ -43,7 +46,7 @@ def multiply(x, y):
 multiply.defvjp(lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x)
 
 
-@primitive
+@primitive(numpy=numpy.divide)
 def divide(x, y):
     return xp.divide(x, y)
 
@@ -54,7 +57,7 @@ divide.defvjp(
 )
 
 
-@primitive
+@primitive(numpy=numpy.negative)
 def negative(x):
     return xp.negative(x)
 
@@ -64,7 +67,7 @@ def _(g, ans, x):
     return -g
 
 
-@primitive
+@primitive(numpy=numpy.power)
 def power(x, y):
     return xp.power(x, y)
 
@@ -82,7 +85,7 @@ def _power_vjp_exponent(g, ans, x, y):
 power.defvjp(_power_vjp_base, _power_vjp_exponent)
 
 
-@primitive
+@primitive(numpy=numpy.square)
 def square(x):
     return xp.square(x)
 
@@ -92,7 +95,7 @@ def _(g, ans, x):
     return g * (2 * x)
 
 
-@primitive
+@primitive(numpy=numpy.sqrt)
 def sqrt(x):
     return xp.sqrt(x)
 
@@ -102,7 +105,7 @@ def _(g, ans, x):
     return _strong_zero(g, 0.5 / ans)
 
 
-@primitive
+@primitive(numpy=numpy.exp)
 def exp(x):
     return xp.exp(x)
 
@@ -112,7 +115,7 @@ def _(g, ans, x):
     return g * ans
 
 
-@primitive
+@primitive(numpy=numpy.expm1)
 def expm1(x):
     return xp.expm1(x)
 
@@ -122,7 +125,7 @@ def _(g, ans, x):
     return g * (ans + 1)
 
 
-@primitive
+@primitive(numpy=numpy.log)
 def log(x):
     return xp.log(x)
 
@@ -132,7 +135,7 @@ def _(g, ans, x):
     return _strong_zero(g, 1 / x)
 
 
-@primitive
+@primitive(numpy=numpy.log1p)
 def log1p(x):
     return xp.log1p(x)
 
@@ -142,7 +145,7 @@ def _(g, ans, x):
     return _strong_zero(g, 1 / (1 + x))
 
 
-@primitive
+@primitive(numpy=numpy.sin)
 def sin(x):
     return xp.sin(x)
 
@@ -152,7 +155,7 @@ def _(g, ans, x):
     return g * xp.cos(x)
 
 
-@primitive
+@primitive(numpy=numpy.cos)
 def cos(x):
     return xp.cos(x)
 
@@ -162,7 +165,7 @@ def _(g, ans, x):
     return -g * xp.sin(x)
 
 
-@primitive
+@primitive(numpy=numpy.tan)
 def tan(x):
     return xp.tan(x)
 
@@ -172,7 +175,7 @@ def _(g, ans, x):
     return g * (1 + ans * ans)
 
 
-@primitive
+@primitive(numpy=numpy.arcsin)
 def arcsin(x):
     return xp.arcsin(x)
 
@@ -182,7 +185,7 @@ def _(g, ans, x):
     return _strong_zero(g, 1 / xp.sqrt(1 - x * x))
 
 
-@primitive
+@primitive(numpy=numpy.arccos)
 def arccos(x):
     return xp.arccos(x)
 
@@ -192,7 +195,7 @@ def _(g, ans, x):
     return _strong_zero(g, -1 / xp.sqrt(1 - x * x))
 
 
-@primitive
+@primitive(numpy=numpy.arctan)
 def arctan(x):
     return xp.arctan(x)
 
@@ -202,7 +205,7 @@ def _(g, ans, x):
     return g / (1 + x * x)
 
 
-@primitive
+@primitive(numpy=numpy.sinh)
 def sinh(x):
     return xp.sinh(x)
 
@@ -212,7 +215,7 @@ def _(g, ans, x):
     return g * xp.cosh(x)
 
 
-@primitive
+@primitive(numpy=numpy.cosh)
 def cosh(x):
     return xp.cosh(x)
 
@@ -227,9 +230,15 @@ def log2(x):
     return log(x) * (1 / math.log(2.0))
 
 
+register(numpy.log2, log2)
+
+
 def log10(x):
     """Base-10 logarithm, log(x) / log(10)."""
     return log(x) * (1 / math.log(10.0))
+
+
+register(numpy.log10, log10)
 
 
 def exp2(x):
@@ -237,7 +246,10 @@ def exp2(x):
     return exp(x * math.log(2.0))
 
 
-@primitive
+register(numpy.exp2, exp2)
+
+
+@primitive(numpy=numpy.tanh)
 def tanh(x):
     return xp.tanh(x)
 
@@ -250,6 +262,8 @@ def _(g, ans, x):
 @primitive
 def sigmoid(x):
     """1 / (1 + exp(-x)), computed without overflow for large |x|."""
+    if xp.iscomplexobj(x):
+        return 1 / (1 + xp.exp(-x))
     e = xp.exp(-xp.abs(x))
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
@@ -269,17 +283,72 @@ def _(g, ans, x):
     return g * (x > 0)
 
 
-@primitive
+@primitive(numpy=numpy.absolute)
 def absolute(x):
     return xp.abs(x)
 
 
 @absolute.defvjp
 def _(g, ans, x):
+    if xp.iscomplexobj(x):
+        # conj(z) / |z| in the convention of docs/core.md ("Complex numbers"); 0 at z = 0.
+        return g * (xp.conj(x) / xp.where(raw(ans) == 0, 1, ans))
     return g * xp.sign(x)
 
 
-@primitive
+@primitive(numpy=numpy.real)
+def real(x):
+    """The real part of x (x itself for real x)."""
+    return xp.real(x)
+
+
+@real.defvjp
+def _(g, ans, x):
+    return g
+
+
+@primitive(numpy=numpy.imag)
+def imag(x):
+    """The imaginary part of x (zeros for real x)."""
+    return xp.imag(x)
+
+
+@imag.defvjp
+def _(g, ans, x):
+    return g * -1j
+
+
+@primitive(numpy=numpy.conjugate)
+def conj(x):
+    """The complex conjugate (x itself for real x)."""
+    return xp.conj(x)
+
+
+@conj.defvjp
+def _(g, ans, x):
+    return xp.conj(g)
+
+
+conjugate = conj
+
+
+@primitive(numpy=numpy.angle)
+def angle(x, deg=False):
+    """The argument of complex x, atan2(imag, real), in radians (degrees with deg=True)."""
+    return xp.angle(x, deg)
+
+
+@angle.defvjp
+def _(g, ans, x, deg=False):
+    if not xp.iscomplexobj(x):
+        return g * 0
+    # d angle = dy x / r^2 - dx y / r^2, which the convention writes as conj(1j z) / |z|^2.
+    scale = 180 / math.pi if deg else 1
+    squared = xp.real(x * xp.conj(x))
+    return g * (xp.conj(x * 1j) * scale / xp.where(raw(squared) == 0, 1, squared))
+
+
+@primitive(numpy=numpy.sign)
 def sign(x):
     """The sign of x; its derivative is zero everywhere it exists."""
     return xp.sign(x)
@@ -292,7 +361,7 @@ def _tie_share(winner, other):
     )
 
 
-@primitive
+@primitive(numpy=numpy.maximum)
 def maximum(x, y):
     return xp.maximum(x, y)
 
@@ -303,7 +372,7 @@ maximum.defvjp(
 )
 
 
-@primitive
+@primitive(numpy=numpy.minimum)
 def minimum(x, y):
     return xp.minimum(x, y)
 
@@ -349,6 +418,22 @@ clip.defvjp(
 )
 
 
+def _numpy_where(condition, x=None, y=None):
+    """numpy.where: with one argument the indices where it holds, else an elementwise choice."""
+    if x is None and y is None:
+        return xp.nonzero(raw(condition))
+    return where(raw(condition), x, y)
+
+
+def _numpy_clip(a, a_min=None, a_max=None, **kwargs):
+    """numpy.clip, with NumPy 2's `min=`/`max=` spellings too."""
+    return clip(a, kwargs.pop("min", a_min), kwargs.pop("max", a_max), **kwargs)
+
+
+register(numpy.where, _numpy_where)
+register(numpy.clip, _numpy_clip)
+
+
 @primitive
 def astype(x, dtype):
     return x.astype(dtype)
@@ -368,3 +453,14 @@ def identity(x):
 @identity.defvjp
 def _(g, ans, x):
     return g
+
+
+register(numpy.positive, identity)
+
+
+def reciprocal(x):
+    """1 / x."""
+    return divide(1, x)
+
+
+register(numpy.reciprocal, reciprocal)

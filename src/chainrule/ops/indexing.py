@@ -1,9 +1,12 @@
 """Indexing: getitem (basic and advanced) and its scatter-add adjoint."""
 
+import numpy
+
 from chainrule import _backend
 from chainrule._core.tensor import Tensor
 from chainrule.ops._axes import batch_ndim
 from chainrule.ops._primitive import primitive
+from chainrule.ops.numpy_dispatch import register
 
 xp = _backend.xp
 
@@ -126,3 +129,16 @@ def sort(x, axis=-1):
     """x sorted along `axis`; the gradient goes back to where each element came from."""
     order = xp.argsort(x.data if isinstance(x, Tensor) else x, axis=axis, kind="stable")
     return take_along_axis(x, order, axis)
+
+
+def take(x, indices, axis=None):
+    """numpy.take: elements at `indices` of the flattened x, or along `axis`."""
+    indices = xp.asarray(indices.data if isinstance(indices, Tensor) else indices)
+    if axis is None:
+        return getitem(xp.reshape(x, (-1,)), (indices,))
+    return getitem(x, (slice(None),) * (axis % xp.ndim(x)) + (indices,))
+
+
+register(numpy.take_along_axis, take_along_axis)
+register(numpy.sort, sort)
+register(numpy.take, take)

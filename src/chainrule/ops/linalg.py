@@ -1,15 +1,19 @@
-"""Products: matmul (NumPy's shape rules), einsum, and dot/outer built on them."""
+"""Products: matmul (NumPy's shape rules), and dot/outer built on it and einsum."""
 
 import string
 
+import numpy
+
 from chainrule import _backend
 from chainrule.ops._primitive import primitive
+from chainrule.ops.einsum import einsum
 from chainrule.ops.elementwise import multiply
+from chainrule.ops.numpy_dispatch import register
 
 xp = _backend.xp
 
 
-@primitive
+@primitive(numpy=numpy.matmul)
 def matmul(x, y):
     """x @ y: 1-D, 2-D and batched operands, with NumPy's shape rules."""
     return xp.matmul(x, y)
@@ -26,8 +30,7 @@ def _as_matrices(g, x, y):
     return g, x, y
 
 
-@matmul.defvjp
-def _(g, ans, x, y):
+def _matmul_vjp_x(g, ans, x, y):
     x_ndim = x.ndim
     g, x, y = _as_matrices(g, x, y)
     gx = xp.matmul(g, xp.swapaxes(y, -1, -2))
@@ -41,57 +44,8 @@ def _matmul_vjp_y(g, ans, x, y):
     return gy[..., :, 0] if y_ndim == 1 else gy
 
 
-matmul.vjps[1] = _matmul_vjp_y
-
-
-def _parse_subscripts(subscripts, count):
-    """Explicit einsum specs: (input specs, output spec), with '...' kept as one symbol."""
-    subscripts = subscripts.replace(" ", "")
-    if "->" in subscripts:
-        inputs, output = subscripts.split("->")
-    else:
-        inputs = subscripts
-        letters = inputs.replace(",", "").replace("...", "")
-        output = ("..." if "..." in inputs else "") + "".join(
-            sorted(c for c in set(letters) if letters.count(c) == 1)
-        )
-    specs = inputs.split(",")
-    if len(specs) != count:
-        raise ValueError(f"einsum: {len(specs)} operand specs for {count} operands")
-    return specs, output
-
-
-@primitive
-def einsum(subscripts, *operands):
-    return xp.einsum(subscripts, *operands)
-
-
-@einsum.defvjp_argnum
-def _(argnum, g, ans, subscripts, *operands):
-    specs, output = _parse_subscripts(subscripts, len(operands))
-    index = argnum - 1
-    target = specs[index]
-    if len(set(target.replace("...", ""))) != len(target.replace("...", "")):
-        raise NotImplementedError("einsum: gradient of an operand with a repeated index")
-    used = set(subscripts)
-    batch = "".join(c for c in string.ascii_letters if c not in used)[: g.ndim - ans.ndim]
-    others = [s for i, s in enumerate(specs) if i != index]
-    present = set(output + "".join(others))
-    kept = "".join(c for c in target if c == "." or c in present)
-    spec = ",".join([batch + output] + others) + "->" + batch + kept
-    rest = [op for i, op in enumerate(operands) if i != index]
-    grad = xp.einsum(spec, g, *rest)
-    if kept == target:
-        return grad
-    if "..." in target:
-        raise NotImplementedError("einsum: gradient of a '...' operand with a summed-out index")
-    # Letters summed out of this operand alone: the gradient is constant along them.
-    operand = operands[index]
-    shape = list(grad.shape[: len(batch)])
-    full_shape = grad.shape[: len(batch)] + operand.shape
-    for position, letter in enumerate(target.replace("...", "")):
-        shape.append(full_shape[len(batch) + position] if letter in present else 1)
-    return xp.broadcast_to(xp.reshape(grad, tuple(shape)), full_shape)
+matmul.defvjp(_matmul_vjp_x, _matmul_vjp_y)
+register(numpy.einsum, einsum)
 
 
 def dot(x, y):
@@ -115,3 +69,7 @@ def _dot_nd(x, y):
 def outer(x, y):
     """The outer product of the flattened x and y: (n,) x (m,) -> (n, m)."""
     return xp.reshape(x, (-1, 1)) * xp.reshape(y, (1, -1))
+
+
+register(numpy.dot, dot)
+register(numpy.outer, outer)

@@ -1,9 +1,13 @@
 """Reductions: sum, mean, max, min, prod, cumsum, logsumexp, and var/std built on them."""
 
+import numpy
+
 from chainrule import _backend
 from chainrule._core.tensor import raw
 from chainrule.ops._axes import batch_ndim, expand_reduced, negative_axes
 from chainrule.ops._primitive import primitive
+from chainrule.ops.elementwise import astype
+from chainrule.ops.numpy_dispatch import register
 
 xp = _backend.xp
 
@@ -53,12 +57,12 @@ def _extremum_vjp(g, ans, x, axis=None, keepdims=False):
     return _spread(g, ans, x, axis, keepdims) * share.astype(raw_x.dtype)
 
 
-@primitive
+@primitive(numpy=(numpy.max, numpy.amax))
 def max(x, axis=None, keepdims=False):  # noqa: A001
     return xp.max(x, axis=axis, keepdims=keepdims)
 
 
-@primitive
+@primitive(numpy=(numpy.min, numpy.amin))
 def min(x, axis=None, keepdims=False):  # noqa: A001
     return xp.min(x, axis=axis, keepdims=keepdims)
 
@@ -118,6 +122,9 @@ def cumsum(x, axis=None):
     return _cumsum(x, axis)
 
 
+register(numpy.cumsum, cumsum)
+
+
 @primitive
 def logsumexp(x, axis=None, keepdims=False):
     """log(sum(exp(x))) with the maximum subtracted first: finite for inputs like 1e4."""
@@ -133,16 +140,59 @@ def _(g, ans, x, axis=None, keepdims=False):
     return expand_reduced(g, axes, keepdims) * xp.exp(x - expand_reduced(ans, axes, keepdims))
 
 
+def _deviation(x, axis):
+    """x minus its mean over `axis`, conjugated for complex x: the factor d|x - mean|^2 / dx."""
+    deviation = x - xp.mean(x, axis=axis, keepdims=True)
+    return xp.conj(deviation) if xp.iscomplexobj(deviation) else deviation
+
+
+@primitive
 def var(x, axis=None, ddof=0, keepdims=False):
-    """Variance: mean squared deviation from the mean, divided by (n - ddof)."""
-    deviation = x - mean(x, axis=axis, keepdims=True)
-    count = _reduced_count(x.shape, axis)
-    return sum(deviation * deviation, axis=axis, keepdims=keepdims) / (count - ddof)
+    """Variance: sum |x - mean|^2 / (n - ddof); real for complex x, as NumPy's."""
+    return xp.var(x, axis=axis, ddof=ddof, keepdims=keepdims)
 
 
+@var.defvjp
+def _(g, ans, x, axis=None, ddof=0, keepdims=False):
+    scale = 2 / (_reduced_count(x.shape, axis) - ddof)
+    return _spread(g, ans, x, axis, keepdims) * scale * _deviation(x, axis)
+
+
+@primitive
 def std(x, axis=None, ddof=0, keepdims=False):
-    """Standard deviation, the square root of `var`."""
-    return var(x, axis=axis, ddof=ddof, keepdims=keepdims) ** 0.5
+    """Standard deviation, sqrt(var); its gradient at zero spread is taken as 0."""
+    return xp.std(x, axis=axis, ddof=ddof, keepdims=keepdims)
+
+
+@std.defvjp
+def _(g, ans, x, axis=None, ddof=0, keepdims=False):
+    # d std = d var / (2 std). Where std is 0 (a constant slice, a length-1 axis) the
+    # derivative does not exist; 0 is the subgradient PyTorch and JAX-with-where give.
+    spread_is_zero = raw(ans) == 0
+    g = xp.where(spread_is_zero, 0, g / xp.where(spread_is_zero, 1, ans))
+    scale = 1 / (_reduced_count(x.shape, axis) - ddof)
+    return _spread(g, ans, x, axis, keepdims) * scale * _deviation(x, axis)
+
+
+def _numpy_signature(op):
+    """`op` called as NumPy's reduction is, `op(a, axis, dtype, out, keepdims)`."""
+
+    def reduce(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+        if out is not None:
+            raise TypeError(f"chainrule does not support numpy.{op.name} with out= on Tensors")
+        return op(a if dtype is None else astype(a, dtype), axis=axis, keepdims=keepdims, **kwargs)
+
+    return reduce
+
+
+for _numpy_function, _op in [
+    (numpy.sum, sum),
+    (numpy.mean, mean),
+    (numpy.prod, prod),
+    (numpy.var, var),
+    (numpy.std, std),
+]:
+    register(_numpy_function, _numpy_signature(_op))
 
 
 def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002 - NumPy's name
@@ -151,3 +201,6 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002 - NumPy's name
         raise TypeError(f"chainrule supports numpy.linalg.norm with ord=None/'fro', or ord=2 "
                         f"over one axis; got ord={ord!r}")
     return sum(x * x, axis=axis, keepdims=keepdims) ** 0.5
+
+
+register(numpy.linalg.norm, norm)

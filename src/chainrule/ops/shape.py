@@ -1,8 +1,11 @@
 """Shape ops: reshape, transpose, broadcast, join, pad, flip, and those built on them."""
 
+import numpy
+
 from chainrule import _backend
 from chainrule.ops._axes import batch_ndim, negative_axes
 from chainrule.ops._primitive import primitive
+from chainrule.ops.numpy_dispatch import register
 
 xp = _backend.xp
 
@@ -17,7 +20,18 @@ def _(g, ans, x, shape):
     return xp.reshape(g, g.shape[: batch_ndim(g, ans)] + x.shape)
 
 
-@primitive
+def _numpy_reshape(a, shape=None, order="C", **kwargs):
+    """numpy.reshape, with NumPy 1's `newshape=` spelling too (C order only)."""
+    shape = kwargs.pop("newshape", shape)
+    if order != "C":
+        raise TypeError("chainrule supports numpy.reshape only with order='C'")
+    return reshape(a, shape, **kwargs)
+
+
+register(numpy.reshape, _numpy_reshape)
+
+
+@primitive(numpy=numpy.transpose)
 def transpose(x, axes=None):
     return xp.transpose(x, axes)
 
@@ -32,7 +46,7 @@ def _(g, ans, x, axes=None):
     return xp.transpose(g, tuple(range(nb)) + tuple(nb + a for a in inverse))
 
 
-@primitive
+@primitive(numpy=numpy.broadcast_to)
 def broadcast_to(x, shape):
     return xp.broadcast_to(x, shape)
 
@@ -68,6 +82,9 @@ def concatenate(arrays, axis=0):
     return _concatenate(*arrays, axis=axis)
 
 
+register(numpy.concatenate, concatenate)
+
+
 @primitive
 def _stack(*arrays, axis=0):
     return xp.stack(arrays, axis=axis)
@@ -83,7 +100,10 @@ def stack(arrays, axis=0):
     return _stack(*arrays, axis=axis)
 
 
-@primitive
+register(numpy.stack, stack)
+
+
+@primitive(numpy=numpy.pad)
 def pad(x, pad_width, mode="constant", constant_values=0):
     if mode != "constant":
         raise NotImplementedError(f"pad: only mode='constant' is differentiable, got {mode!r}")
@@ -97,7 +117,7 @@ def _(g, ans, x, pad_width, mode="constant", constant_values=0):
     return g[(Ellipsis,) + inner]
 
 
-@primitive
+@primitive(numpy=numpy.flip)
 def flip(x, axis=None):
     return xp.flip(x, axis)
 
@@ -114,6 +134,9 @@ def swapaxes(x, axis1, axis2):
     return transpose(x, tuple(order))
 
 
+register(numpy.swapaxes, swapaxes)
+
+
 def moveaxis(x, source, destination):
     """Move axes to new positions, keeping the order of the others (a transpose)."""
     ndim = xp.ndim(x)
@@ -127,9 +150,15 @@ def moveaxis(x, source, destination):
     return transpose(x, tuple(order))
 
 
+register(numpy.moveaxis, moveaxis)
+
+
 def expand_dims(x, axis):
     """Insert size-1 axes (a reshape)."""
     return reshape(x, xp.expand_dims(xp.empty(xp.shape(x), dtype=bool), axis).shape)
+
+
+register(numpy.expand_dims, expand_dims)
 
 
 def squeeze(x, axis=None):
@@ -137,9 +166,15 @@ def squeeze(x, axis=None):
     return reshape(x, xp.squeeze(xp.empty(xp.shape(x), dtype=bool), axis).shape)
 
 
+register(numpy.squeeze, squeeze)
+
+
 def ravel(x):
     """The elements as a 1-D array (a reshape)."""
     return reshape(x, (-1,))
+
+
+register(numpy.ravel, ravel)
 
 
 def split(x, indices_or_sections, axis=0):
@@ -159,6 +194,9 @@ def split(x, indices_or_sections, axis=0):
     return [x[_along(axis, ndim, slice(a, b))] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
+register(numpy.split, split)
+
+
 def tile(x, reps):
     """Repeat the whole array `reps` times along each axis (broadcast, then reshape)."""
     reps = (reps,) if isinstance(reps, int) else tuple(reps)
@@ -169,6 +207,9 @@ def tile(x, reps):
     interleaved = reshape(x, tuple(s for n in shape for s in (1, n)))
     spread = broadcast_to(interleaved, tuple(s for r, n in zip(reps, shape) for s in (r, n)))
     return reshape(spread, tuple(r * n for r, n in zip(reps, shape)))
+
+
+register(numpy.tile, tile)
 
 
 def repeat(x, repeats, axis=None):
@@ -184,3 +225,6 @@ def repeat(x, repeats, axis=None):
         return reshape(spread, shape[:axis] + (shape[axis] * repeats,) + shape[axis + 1 :])
     positions = xp.repeat(xp.arange(shape[axis]), repeats)
     return x[(slice(None),) * axis + (positions,)]
+
+
+register(numpy.repeat, repeat)
