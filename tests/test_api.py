@@ -44,7 +44,7 @@ def test_value_and_grad_and_has_aux():
 def test_input_that_does_not_affect_the_output_gets_zeros_not_none():
     gx, gy = cr.grad(lambda x, y: (x**2).sum(), argnums=(0, 1))(np.ones(2), np.ones(3))
     np.testing.assert_array_equal(gy, np.zeros(3))
-    assert cr.grad(lambda x: 3.0)(np.ones(2)).tolist() == [0.0, 0.0]
+    assert cr.grad(lambda x: np.array(3.0))(np.ones(2)).tolist() == [0.0, 0.0]
 
 
 def test_grad_requires_a_scalar_output():

@@ -24,6 +24,7 @@ from chainrule._core.tensor import Tensor, is_differentiable_dtype, raw
 from chainrule._tree import tree_flatten, tree_map, tree_unflatten
 from chainrule.errors import GradientError
 from chainrule.ops.elementwise import identity
+from chainrule.ops.shape import broadcast_to, moveaxis, reshape
 
 xp = _backend.xp
 
@@ -56,31 +57,44 @@ def _as_input(value, where):
 
 
 class _Trace:
-    """One evaluation of f with chosen arguments replaced by fresh input nodes."""
+    """One evaluation of f with chosen arguments replaced by fresh input nodes.
+
+    A repeated argnum (`argnums=(0, 0)`) gets the same nodes each time, so both entries
+    of the result are the full gradient, as in JAX.
+    """
 
     def __init__(self, f, args, argnums, name):
+        self.name = name
         self.single = isinstance(argnums, int)
         args = list(args)
-        self.trees = []
+        self.slots = []
         self.inputs = []
+        placed = {}
         outer = False
         for argnum in (argnums,) if self.single else tuple(argnums):
             if not -len(args) <= argnum < len(args):
                 raise GradientError(f"{name}: argnums {argnum} but f got {len(args)} arguments")
-            leaves, treedef = tree_flatten(args[argnum])
-            outer |= any(isinstance(leaf, Tensor) and leaf.requires_grad for leaf in leaves)
-            nodes = [_as_input(leaf, f"{name}: argument {argnum}") for leaf in leaves]
-            args[argnum] = tree_unflatten(treedef, nodes)
-            self.trees.append((treedef, len(nodes)))
-            self.inputs.extend(nodes)
+            argnum %= len(args)
+            if argnum not in placed:
+                leaves, treedef = tree_flatten(args[argnum])
+                outer |= any(isinstance(leaf, Tensor) and leaf.requires_grad for leaf in leaves)
+                nodes = [_as_input(leaf, f"{name}: argument {argnum}") for leaf in leaves]
+                args[argnum] = tree_unflatten(treedef, nodes)
+                placed[argnum] = (treedef, len(self.inputs), len(nodes))
+                self.inputs.extend(nodes)
+            self.slots.append(placed[argnum])
         self.create_graph = outer or modes.transform_depth > 0
         with enable_grad(), _transforming():
             self.out = f(*args)
 
-    def backward(self, roots, seeds, create_graph=None):
-        """Cotangents for every input leaf (zeros where an input does not matter)."""
-        create_graph = self.create_graph if create_graph is None else create_graph
-        batch_shape = seeds[0].shape[: seeds[0].ndim - xp.ndim(roots[0])] if roots else ()
+    def backward(self, roots, seeds):
+        """Cotangents for every input leaf (zeros where an input does not matter).
+
+        The pass records a graph when the results must stay differentiable: f was traced
+        inside another transformation, or a seed is itself a Tensor in a graph.
+        """
+        create_graph = self.create_graph or _any_in_graph(seeds)
+        batch_shape = _batch_shape(roots, seeds)
         tensors = [(r, s) for r, s in zip(roots, seeds) if isinstance(r, Tensor)]
         with _transforming():
             grads = (
@@ -103,15 +117,13 @@ class _Trace:
             grad = grad.data
         shape = batch_shape + node.shape
         if isinstance(grad, Tensor):
-            return grad if grad.shape == shape else xp.broadcast_to(grad, shape)
+            return grad if grad.shape == shape else broadcast_to(grad, shape)
         return engine.writable(xp.broadcast_to(grad, shape))
 
     def pack(self, flat):
         """Per-input results back into the argument structure (a tuple for many argnums)."""
-        out, start = [], 0
-        for treedef, count in self.trees:
-            out.append(tree_unflatten(treedef, flat[start : start + count]))
-            start += count
+        out = [tree_unflatten(treedef, flat[start : start + count])
+               for treedef, start, count in self.slots]
         return out[0] if self.single else tuple(out)
 
     def result(self, value):
@@ -121,18 +133,74 @@ class _Trace:
         return tree_map(raw, value)
 
 
+def _any_in_graph(values):
+    return modes.grad_enabled and any(
+        isinstance(v, Tensor) and v.requires_grad for v in values
+    )
+
+
+def _batch_shape(roots, seeds):
+    """The leading batch axes of `seeds` beyond their roots' shapes (() for one cotangent)."""
+    if not roots:
+        return ()
+    return tuple(seeds[0].shape[: xp.ndim(seeds[0]) - xp.ndim(raw(roots[0]))])
+
+
+def _direction(value, like, where):
+    """A cotangent or tangent for `like` (a Tensor or array), checked and cast to its dtype.
+
+    A Tensor in a graph stays a Tensor, so the result is differentiable in it (JAX and
+    autograd treat cotangents and tangents as inputs). Leading batch axes are allowed.
+    """
+    target = raw(like)
+    shape, dtype = xp.shape(target), xp.asarray(target).dtype
+    in_graph = isinstance(value, Tensor) and value.requires_grad and modes.grad_enabled
+    if not in_graph:
+        value = xp.asarray(raw(value), dtype=dtype)
+    elif value.dtype != dtype:
+        value = value.astype(dtype)
+    if value.ndim < len(shape) or tuple(value.shape[value.ndim - len(shape) :]) != shape:
+        raise GradientError(
+            f"{where} has shape {tuple(value.shape)} but the value it goes with has shape "
+            f"{shape}"
+        )
+    return value
+
+
 def _seed_like(out):
-    data = out.data if isinstance(out, Tensor) else xp.asarray(out)
-    return xp.ones_like(data)
+    return xp.ones_like(raw(out))
 
 
-def _check_scalar(out, name):
-    size = out.size if hasattr(out, "size") else 1
-    if size != 1:
+_PYTHON_VALUE_HINT = (
+    "a Python value carries no derivative. Return the Tensor itself: write np.sin(x) rather "
+    "than math.sin(x), and keep float()/.item() for after the transformation"
+)
+
+
+def _check_output(out, name, scalar=False):
+    """f's output (or one leaf of it) must be a float array or Tensor; for grad, one value."""
+    if isinstance(out, Tensor) or isinstance(out, (xp.ndarray, xp.generic)):
+        dtype = out.dtype
+    else:
+        raise GradientError(
+            f"{name}: f returned {type(out).__name__} {_short(out)}, not an array or Tensor; "
+            + _PYTHON_VALUE_HINT
+        )
+    if dtype.kind not in "fc" or (scalar and dtype.kind != "f"):
+        raise GradientError(
+            f"{name}: f returned dtype {dtype}; only real floating-point outputs have "
+            "derivatives (an integer or boolean result is piecewise constant)"
+        )
+    if scalar and out.size != 1:
         raise GradientError(
             f"{name}: f must return a scalar, got shape {tuple(out.shape)}; "
             "use jacobian or vjp for non-scalar outputs"
         )
+
+
+def _short(value):
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def value_and_grad(f, argnums=0, has_aux=False):
@@ -141,8 +209,10 @@ def value_and_grad(f, argnums=0, has_aux=False):
     @functools.wraps(f)
     def value_and_grad_f(*args):
         trace = _Trace(f, args, argnums, "grad")
+        if has_aux and not (isinstance(trace.out, (tuple, list)) and len(trace.out) == 2):
+            raise GradientError("grad: with has_aux=True, f must return a pair (value, aux)")
         out, aux = trace.out if has_aux else (trace.out, None)
-        _check_scalar(out, "grad")
+        _check_output(out, "grad", scalar=True)
         grads = trace.pack(trace.backward([out], [_seed_like(out)]))
         value = trace.result(out)
         return ((value, trace.result(aux)) if has_aux else value), grads
@@ -169,69 +239,105 @@ def gradients_function(f, params=None):
     def gradients(*args):
         argnums = tuple(range(len(args))) if params is None else tuple(params)
         trace = _Trace(f, args, argnums, "gradients_function")
+        _check_output(trace.out, "gradients_function")
         return list(trace.pack(trace.backward([trace.out], [_seed_like(trace.out)])))
 
     return gradients
 
 
 def vjp(f, *primals):
-    """(f(*primals), vjp_fn) where vjp_fn(cotangent) gives a tuple, one entry per primal."""
+    """(f(*primals), vjp_fn) where vjp_fn(cotangent) gives a tuple, one entry per primal.
+
+    f may return a pytree (tuple, list, dict); the cotangent then has the same structure.
+    vjp_fn is differentiable in its cotangent as well as in the primals.
+    """
     trace = _Trace(f, primals, tuple(range(len(primals))), "vjp")
     out_leaves, out_def = tree_flatten(trace.out)
+    for leaf in out_leaves:
+        _check_output(leaf, "vjp")
 
     def vjp_fn(cotangent):
-        seeds = [
-            xp.asarray(c.data if isinstance(c, Tensor) else c, dtype=getattr(o, "dtype", None))
-            for c, o in zip(tree_flatten(cotangent)[0], out_leaves)
-        ]
+        leaves = tree_flatten(cotangent)[0]
+        if len(leaves) != len(out_leaves):
+            raise GradientError(
+                f"vjp: f's output holds {len(out_leaves)} arrays but the cotangent holds "
+                f"{len(leaves)}; give one per output, in the output's structure"
+            )
+        seeds = [_direction(c, o, "vjp: cotangent") for c, o in zip(leaves, out_leaves)]
         return trace.pack(trace.backward(out_leaves, seeds))
 
-    return trace.result(tree_unflatten(out_def, out_leaves)), vjp_fn
+    return trace.result(trace.out), vjp_fn
 
 
-def _tangent_out(trace, out, tangents_flat, create_graph):
-    """J v for the traced f (double VJP): differentiate u -> J^T u in direction v.
+def _tangent_out(trace, out_leaves, tangents_flat, create_graph):
+    """J v for each output leaf of the traced f (double VJP): differentiate u -> J^T u.
 
     `tangents_flat` holds one tangent (or None, a zero tangent) per input leaf; tangents
     may carry leading batch axes, giving a batch of directions in one pass.
     """
-    dummy = Tensor(xp.zeros_like(out.data), requires_grad=True)
+    tangent, node = next((t, n) for t, n in zip(tangents_flat, trace.inputs) if t is not None)
+    batch = tuple(tangent.shape[: tangent.ndim - node.ndim])
+    outs = [o for o in out_leaves if isinstance(o, Tensor) and o.requires_grad]
+    dummies = [Tensor(xp.zeros_like(o.data), requires_grad=True) for o in outs]
     with enable_grad():
-        cotangents = engine.backward([out], [dummy], trace.inputs, create_graph=True)
+        cotangents = engine.backward(outs, dummies, trace.inputs, create_graph=True)
     roots, seeds = [], []
     for cotangent, tangent in zip(cotangents, tangents_flat):
         if tangent is not None and isinstance(cotangent, Tensor) and cotangent.requires_grad:
             roots.append(cotangent)
             seeds.append(tangent)
-    if not roots:
-        tangent, node = next((t, n) for t, n in zip(tangents_flat, trace.inputs) if t is not None)
-        batch = tangent.shape[: tangent.ndim - node.ndim]
-        return xp.zeros(batch + out.shape, dtype=out.dtype)
-    (result,) = engine.backward(roots, seeds, [dummy], create_graph=create_graph)
-    batch = seeds[0].shape[: seeds[0].ndim - roots[0].ndim]
-    return _Trace.finish(result, dummy, batch, create_graph)
+    results = (
+        engine.backward(roots, seeds, dummies, create_graph=create_graph)
+        if roots
+        else [None] * len(dummies)
+    )
+    by_output = {id(o): (r, d) for o, r, d in zip(outs, results, dummies)}
+    tangents_out = []
+    for leaf in out_leaves:
+        if id(leaf) in by_output:
+            result, dummy = by_output[id(leaf)]
+            tangents_out.append(_Trace.finish(result, dummy, batch, create_graph))
+        else:
+            data = xp.asarray(raw(leaf))
+            dtype = data.dtype if data.dtype.kind in "fc" else xp.float64
+            tangents_out.append(xp.zeros(batch + data.shape, dtype=dtype))
+    return tangents_out
 
 
 def jvp(f, primals, tangents):
-    """(f(*primals), J v): the directional derivative of f along `tangents`."""
+    """(f(*primals), J v): the directional derivative of f along `tangents`.
+
+    f may return a pytree; J v comes back in the same structure. The result is
+    differentiable in the tangents as well as in the primals.
+    """
     trace = _Trace(f, primals, tuple(range(len(primals))), "jvp")
+    tangent_leaves = tree_flatten(tuple(tangents))[0]
+    if len(tangent_leaves) != len(trace.inputs):
+        raise GradientError(
+            f"jvp: got {len(tangent_leaves)} tangent arrays for {len(trace.inputs)} primal "
+            "arrays; give one tangent per primal, in the primals' structure"
+        )
     tangent_leaves = [
-        xp.asarray(t.data if isinstance(t, Tensor) else t, dtype=node.dtype)
-        for t, node in zip(tree_flatten(tuple(tangents))[0], trace.inputs, strict=True)
+        _direction(t, node, "jvp: tangent") for t, node in zip(tangent_leaves, trace.inputs)
     ]
-    out = trace.out
-    if not isinstance(out, Tensor):
-        return trace.result(out), xp.zeros_like(xp.asarray(out))
+    out_leaves, out_def = tree_flatten(trace.out)
+    for leaf in out_leaves:
+        _check_output(leaf, "jvp")
+    create_graph = trace.create_graph or _any_in_graph(tangent_leaves)
+    if not trace.inputs:
+        return trace.result(trace.out), tree_map(lambda o: xp.zeros_like(raw(o)), trace.out)
     with _transforming():
-        tangent_out = _tangent_out(trace, out, tangent_leaves, trace.create_graph)
-    return trace.result(out), tangent_out
+        tangent_out = _tangent_out(trace, out_leaves, tangent_leaves, create_graph)
+    return trace.result(trace.out), tree_unflatten(out_def, tangent_out)
 
 
 def jacobian(f, argnums=0, mode="rev"):
     """d f / d args[argnums] as an array of shape out.shape + in.shape.
 
-    mode="rev": one backward pass seeded with a batch of cotangents (the identity).
-    mode="fwd": one double-VJP pass per input leaf, with a batch of tangents.
+    mode="rev": one backward pass per output leaf, seeded with a batch of cotangents (the
+    identity). mode="fwd": one double-VJP pass per input leaf, with a batch of tangents.
+    Pytree outputs give results in JAX's structure: the output's structure outside, the
+    arguments' inside.
     """
     if mode not in ("rev", "fwd"):
         raise ValueError(f"jacobian: mode must be 'rev' or 'fwd', got {mode!r}")
@@ -239,49 +345,66 @@ def jacobian(f, argnums=0, mode="rev"):
     @functools.wraps(f)
     def jacobian_f(*args):
         trace = _Trace(f, args, argnums, "jacobian")
-        out = trace.out
-        data = out.data if isinstance(out, Tensor) else xp.asarray(out)
+        out_leaves, out_def = tree_flatten(trace.out)
+        for leaf in out_leaves:
+            _check_output(leaf, "jacobian")
         if mode == "rev":
-            seed = xp.eye(data.size, dtype=data.dtype).reshape((data.size,) + data.shape)
-            rows = trace.backward([out], [seed])
-            flat = [xp.reshape(r, data.shape + node.shape) for r, node in zip(rows, trace.inputs)]
+            blocks = [_reverse_rows(trace, leaf) for leaf in out_leaves]
         else:
-            flat = [_forward_columns(trace, out, data, node) for node in trace.inputs]
-        return trace.pack(flat)
+            columns = [_forward_columns(trace, out_leaves, node) for node in trace.inputs]
+            blocks = [list(block) for block in zip(*columns)] or [[] for _ in out_leaves]
+        return tree_unflatten(out_def, [trace.pack(block) for block in blocks])
 
     return jacobian_f
 
 
-def _forward_columns(trace, out, data, node):
-    """The Jacobian block d out / d node from a batch of one-hot tangents for `node`."""
-    if not isinstance(out, Tensor):
-        return xp.zeros(data.shape + node.shape, dtype=data.dtype)
+def _reverse_rows(trace, out):
+    """The Jacobian blocks d out / d input for every input, from one batched backward pass."""
+    data = raw(out)
+    seed = xp.eye(data.size, dtype=data.dtype).reshape((data.size,) + data.shape)
+    rows = trace.backward([out], [seed])
+    return [reshape(r, data.shape + node.shape) for r, node in zip(rows, trace.inputs)]
+
+
+def _forward_columns(trace, out_leaves, node):
+    """The Jacobian blocks d out / d node for every output, from one-hot tangents for node."""
     tangents = [
         xp.eye(n.size, dtype=n.dtype).reshape((n.size,) + n.shape) if n is node else None
         for n in trace.inputs
     ]
     with _transforming():
-        columns = _tangent_out(trace, out, tangents, trace.create_graph)
-    return xp.moveaxis(xp.reshape(columns, (node.size,) + data.shape), 0, -1).reshape(
-        data.shape + node.shape
-    )
+        columns = _tangent_out(trace, out_leaves, tangents, trace.create_graph)
+    blocks = []
+    for out, column in zip(out_leaves, columns):
+        shape = xp.shape(raw(out))
+        block = moveaxis(reshape(column, (node.size,) + shape), 0, -1)
+        blocks.append(reshape(block, shape + node.shape))
+    return blocks
 
 
 def hessian(f, argnums=0):
-    """Second derivatives: jacobian(grad(f)), of shape in.shape + in.shape."""
-    return jacobian(grad(f, argnums), argnums)
+    """Second derivatives: the Jacobian of the Jacobian, of shape out.shape + in + in."""
+    return jacobian(jacobian(f, argnums), argnums)
 
 
 def hvp(f, primals, vectors):
-    """The Hessian of scalar f at `primals` times `vectors`, without forming the Hessian."""
+    """The Hessian of scalar f at `primals` times `vectors`, without forming the Hessian.
+
+    Differentiable in the vectors as well as in the primals.
+    """
     primals, vectors = tuple(primals), tuple(vectors)
     argnums = tuple(range(len(primals)))
 
     def directional(*args):
-        grads = grad(f, argnums)(*args)
-        total = 0
-        for g, v in zip(grads, vectors):
-            total = total + (g * xp.asarray(raw(v), dtype=g.dtype)).sum()
+        grads = tree_flatten(grad(f, argnums)(*args))[0]
+        directions = tree_flatten(vectors)[0]
+        if len(directions) != len(grads):
+            raise GradientError(
+                f"hvp: got {len(directions)} vector arrays for {len(grads)} primal arrays"
+            )
+        total = xp.zeros((), dtype=xp.result_type(*[raw(g).dtype for g in grads]))
+        for g, v in zip(grads, directions):
+            total = total + (g * _direction(v, g, "hvp: vector")).sum()
         return total
 
     result = grad(directional, argnums)(*primals)
