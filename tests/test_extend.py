@@ -1,0 +1,85 @@
+"""chainrule.extend: a new op is defined, differentiated and dispatched from one place."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.extend import defvjp, defvjp_argnum, primitive, register_numpy
+from chainrule.ops import numpy_dispatch
+
+RNG = np.random.default_rng(6)
+
+
+@pytest.fixture
+def dispatch_tables():
+    """Leave NumPy dispatch as it was: the tests below register functions of their own."""
+    tables = [
+        numpy_dispatch.UFUNCS,
+        numpy_dispatch.FUNCTIONS,
+        numpy_dispatch.NON_DIFFERENTIABLE_UFUNCS,
+        numpy_dispatch.NON_DIFFERENTIABLE_FUNCTIONS,
+    ]
+    saved = [table.copy() for table in tables]
+    yield
+    for table, copy in zip(tables, saved):
+        table.clear()
+        table.update(copy)
+
+
+def test_one_definition_gives_value_gradients_to_any_order_and_numpy_dispatch(dispatch_tables):
+    @primitive(numpy=np.cbrt)
+    def cbrt(x):
+        return np.cbrt(x)
+
+    @cbrt.defvjp
+    def _(g, ans, x):
+        return g / (3 * ans * ans)
+
+    x = RNG.uniform(0.5, 2.0, size=(2, 3))
+    assert isinstance(np.cbrt(cr.Tensor(x)), cr.Tensor)
+    np.testing.assert_allclose(cr.grad(lambda x: np.cbrt(x).sum())(x), x ** (-2 / 3) / 3)
+    cr.check_grads(np.cbrt, (x,), order=2, modes=("rev", "fwd"))
+    assert cr.grad(lambda x: np.cbrt(x).sum())(x.astype(np.float32)).dtype == np.float32
+
+
+def test_defvjp_by_argument_number_leaves_other_inputs_without_gradient():
+    @primitive
+    def scaled(x, y):
+        return x * y
+
+    defvjp(scaled, lambda g, ans, x, y: g * y, argnums=(0,))
+    x, y = RNG.normal(size=3), RNG.normal(size=3)
+    np.testing.assert_allclose(cr.grad(lambda x: scaled(x, y).sum())(x), y)
+    np.testing.assert_array_equal(cr.grad(lambda y: scaled(x, y).sum())(y), np.zeros(3))
+    scaled.defvjp(lambda g, ans, x, y: g * x, argnums=(1,))
+    cr.check_grads(scaled, (x, y), order=2, modes=("rev", "fwd"))
+
+
+def test_defvjp_argnum_serves_a_variadic_op_with_broadcasting():
+    @primitive
+    def total(*arrays):
+        return sum(arrays)
+
+    defvjp_argnum(total, lambda argnum, g, ans, *arrays: g)
+    a, b, c = RNG.normal(size=(2, 3)), RNG.normal(size=(3,)), RNG.normal(size=(1, 3))
+    ga, gb, gc = cr.grad(lambda a, b, c: (total(a, b, c) ** 2).sum(), (0, 1, 2))(a, b, c)
+    expected = 2 * (a + b + c)
+    np.testing.assert_allclose(ga, expected)
+    np.testing.assert_allclose(gb, expected.sum(axis=0))
+    np.testing.assert_allclose(gc, expected.sum(axis=0, keepdims=True))
+
+
+def test_register_numpy_routes_a_function_built_from_existing_ops(dispatch_tables):
+    def fabs(x):
+        return np.sqrt(x * x)
+
+    register_numpy(np.fabs, fabs)
+    x = np.array([-2.0, 3.0])
+    np.testing.assert_allclose(cr.grad(lambda x: np.fabs(x).sum())(x), [-1.0, 1.0])
+
+
+def test_register_numpy_without_op_marks_a_function_as_having_no_derivative(dispatch_tables):
+    with pytest.raises(TypeError, match="numpy.spacing"):
+        np.spacing(cr.Tensor([1.0], requires_grad=True))
+    register_numpy(np.spacing)
+    np.testing.assert_array_equal(np.spacing(cr.Tensor([1.0])), np.spacing([1.0]))
