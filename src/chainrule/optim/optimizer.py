@@ -1,18 +1,24 @@
-"""Optimizer: the parameters, their per-parameter buffers, zero_grad, step and state dicts."""
+"""Optimizer: the parameters in flat buffers, their state buffers, zero_grad, step and state
+dicts."""
 
 from chainrule._backend import xp
-from chainrule._core.tensor import Tensor, raw
+from chainrule._core.tensor import Tensor
 from chainrule.errors import CheckpointError
+from chainrule.nn.parameter import flat_groups
 
 
 class Optimizer:
-    """Updates parameter Tensors in place from their `.grad`.
+    """Updates parameter Tensors in place from their `.grad`, one fused pass per dtype.
 
+    The parameters of each dtype lie end to end in one flat array (a FlatGroup; a model
+    packs its parameters so at build time, otherwise the optimiser packs them and each
+    `.data` becomes a view), and so do their gradients and the state buffers.
     A subclass names its hyperparameters (`self.hyperparameters`, plain numbers) and its
-    per-parameter buffers (`BUFFERS`, arrays shaped like the parameters, starting at zero)
-    and defines `update(index, parameter, gradient)` on raw arrays (the parameter's
-    buffers are `self.buffers[name][index]`). `steps` counts the
-    steps taken; `lr` may be changed between steps (a schedule sets it).
+    state buffers (`BUFFERS`, starting at zero) and defines
+    `update(parameter, gradient, *buffers)` on flat 1-D arrays: all of a group, or one
+    parameter's range when some parameters have no gradient. `self.buffers[name]` lists
+    one view per parameter. `steps` counts the steps taken; `lr` may be changed between
+    steps (a schedule sets it).
     """
 
     BUFFERS = ()
@@ -29,7 +35,15 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}: lr must be >= 0, got {hyperparameters['lr']}")
         self.hyperparameters = hyperparameters
         self.steps = 0
-        self.buffers = {name: [xp.zeros_like(p.data) for p in self.parameters]
+        self.groups = flat_groups(self.parameters)
+        self.flat_buffers = {name: [xp.zeros_like(group.data) for group in self.groups]
+                             for name in self.BUFFERS}
+        views = {}
+        for name, arrays in self.flat_buffers.items():
+            for group, array in zip(self.groups, arrays):
+                for parameter, view in zip(group.parameters, group.views(array)):
+                    views.setdefault(name, {})[id(parameter)] = view
+        self.buffers = {name: [views[name][id(p)] for p in self.parameters]
                         for name in self.BUFFERS}
 
     @property
@@ -47,14 +61,19 @@ class Optimizer:
             parameter.grad = None
 
     def step(self):
-        """Update every parameter that has a gradient."""
+        """Update every parameter that has a gradient: one pass over each flat group."""
         self.steps += 1
-        for index, parameter in enumerate(self.parameters):
-            if parameter.grad is None:
+        for index, group in enumerate(self.groups):
+            buffers = [arrays[index] for arrays in self.flat_buffers.values()]
+            present = group.gather_gradients()
+            if len(present) == len(group.parameters):
+                self.update(group.data, group.grad, *buffers)
                 continue
-            self.update(index, parameter.data, raw(parameter.grad))
+            for part in present:
+                self.update(group.data[part], group.grad[part], *(b[part] for b in buffers))
 
-    def update(self, index, parameter, gradient):
+    def update(self, parameter, gradient, *buffers):
+        """Update the flat `parameter` from `gradient`, with this optimiser's `buffers`."""
         raise NotImplementedError
 
     def state_dict(self):
