@@ -8,6 +8,8 @@ arrays; anything else is a TypeError that names the function, so a graph is neve
 silently.
 """
 
+import sys
+
 import numpy
 
 from chainrule._core.tensor import Tensor
@@ -118,9 +120,21 @@ def array_ufunc(ufunc, method, inputs, kwargs):
     if ufunc in NON_DIFFERENTIABLE_UFUNCS:
         return ufunc(*[_raw(x) for x in inputs], **kwargs)
     op = UFUNCS.get(ufunc)
+    if op is None and _load_scipy_special_rules():
+        op = UFUNCS.get(ufunc)
     if op is None:
         raise _unsupported(f"numpy.{ufunc.__name__}")
     return op(*inputs, **kwargs)
+
+
+def _load_scipy_special_rules():
+    """Register scipy.special's ufuncs the first time one meets a Tensor (if SciPy is
+    loaded), so `import chainrule` never imports SciPy. True if this added rules."""
+    if "scipy.special" not in sys.modules or "chainrule.ops.scipy_special" in sys.modules:
+        return False
+    import chainrule.ops.scipy_special  # noqa: F401 - registers its ufuncs on import
+
+    return True
 
 
 def array_function(func, args, kwargs):
