@@ -2,6 +2,16 @@
 
 from chainrule.ops import tensor_methods as _tensor_methods  # noqa: F401 - attaches operators
 from chainrule.ops.custom import custom_gradient
+from chainrule.ops.decompositions import (
+    cholesky,
+    eig,
+    eigh,
+    eigvals,
+    eigvalsh,
+    qr,
+    svd,
+    svdvals,
+)
 from chainrule.ops.elementwise import (
     absolute,
     add,
@@ -40,13 +50,14 @@ from chainrule.ops.elementwise import (
 )
 from chainrule.ops.indexing import getitem, index_add, index_set, sort, take_along_axis
 from chainrule.ops.linalg import dot, einsum, matmul, outer
+from chainrule.ops.linalg_solve import det, inv, matrix_power, multi_dot, pinv, slogdet, solve
+from chainrule.ops.norms import norm
 from chainrule.ops.reductions import (
     cumsum,
     logsumexp,
     max,
     mean,
     min,
-    norm,
     prod,
     std,
     sum,
@@ -74,6 +85,21 @@ from chainrule.ops.special import log_softmax, softmax
 abs = absolute  # noqa: A001 - NumPy's alias
 
 __all__ = [
+    "cholesky",
+    "det",
+    "eig",
+    "eigh",
+    "eigvals",
+    "eigvalsh",
+    "inv",
+    "matrix_power",
+    "multi_dot",
+    "pinv",
+    "qr",
+    "slogdet",
+    "solve",
+    "svd",
+    "svdvals",
     "take_along_axis",
     "sort",
     "norm",

@@ -193,14 +193,3 @@ for _numpy_function, _op in [
     (numpy.std, std),
 ]:
     register(_numpy_function, _numpy_signature(_op))
-
-
-def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002 - NumPy's name
-    """The Euclidean (ord None or 2 over one axis, or "fro") norm: sqrt(sum(x^2))."""
-    if ord not in (None, 2, "fro") or (ord == 2 and not isinstance(axis, int)):
-        raise TypeError(f"chainrule supports numpy.linalg.norm with ord=None/'fro', or ord=2 "
-                        f"over one axis; got ord={ord!r}")
-    return sum(x * x, axis=axis, keepdims=keepdims) ** 0.5
-
-
-register(numpy.linalg.norm, norm)

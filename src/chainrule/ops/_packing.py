@@ -1,0 +1,32 @@
+"""Ops with several outputs (eigh, svd, qr) as one primitive whose output packs them.
+
+The engine records one output per op, so a decomposition returns its factors flattened
+side by side along one last axis: batch + (size_1 + size_2 + ...). `unpack` slices them
+back out with axes counted from the end, so it works on cotangents with leading batch
+axes and on Tensors (each factor is then a differentiable slice of the packed node).
+"""
+
+from chainrule import _backend
+
+xp = _backend.xp
+
+
+def pack(factors, core_ndims):
+    """Flatten each factor's last `core_ndim` axes and join them along one last axis."""
+    flat = [
+        xp.reshape(f, f.shape[: f.ndim - n] + (-1,)) for f, n in zip(factors, core_ndims)
+    ]
+    return xp.concatenate(flat, axis=-1)
+
+
+def unpack(packed, core_shapes):
+    """The factors of a packed array (or cotangent), each of shape batch + core_shape."""
+    factors, start = [], 0
+    for core_shape in core_shapes:
+        size = 1
+        for n in core_shape:
+            size *= n
+        piece = packed[..., start : start + size]
+        factors.append(xp.reshape(piece, piece.shape[:-1] + tuple(core_shape)))
+        start += size
+    return factors

@@ -1,0 +1,338 @@
+"""numpy.linalg's factorisations: cholesky, eigh, eig, svd, qr (real matrices, stacked).
+
+The factors of one call leave as one packed primitive (see `_packing`), so each factor is
+a differentiable slice and a VJP sees all their cotangents at once. Rules: Murray (2016)
+for cholesky, Giles (2008) for eigh and eig, Townsend (2016) for svd, Walter and Lehmann
+(2018) for qr. Eigenvector and singular-vector gradients need distinct eigenvalues
+(singular values); the derivative of a repeated pair is infinite unless its cotangent is 0.
+"""
+
+from collections import namedtuple
+
+import numpy
+
+from chainrule import _backend
+from chainrule._core.tensor import raw
+from chainrule.errors import GradientError
+from chainrule.ops._packing import pack, unpack
+from chainrule.ops._primitive import primitive
+from chainrule.ops.linalg_solve import matrix_transpose
+from chainrule.ops.numpy_dispatch import register
+from chainrule.ops.shape import concatenate
+
+xp = _backend.xp
+
+EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
+EigResult = namedtuple("EigResult", ["eigenvalues", "eigenvectors"])
+SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
+QRResult = namedtuple("QRResult", ["Q", "R"])
+
+
+def _refuse_complex(name, a):
+    if xp.iscomplexobj(raw(a)):
+        raise GradientError(f"{name}: chainrule differentiates {name} of real matrices only")
+
+
+def _strict_triangle(n, upper):
+    """True strictly below (above, for `upper`) the diagonal of an n x n matrix."""
+    ones = xp.ones((n, n), dtype=bool)
+    return xp.triu(ones, 1) if upper else xp.tril(ones, -1)
+
+
+def _from_triangle(grad, upper):
+    """The gradient for the one triangle a symmetric routine reads: the matrix it uses is
+    M = tril(a) + tril(a, -1).T, so an off-diagonal entry of a feeds M_ij and M_ji."""
+    n = grad.shape[-1]
+    both = grad + matrix_transpose(grad)
+    return both * _strict_triangle(n, upper) + grad * xp.eye(n, dtype=bool)
+
+
+def _reciprocal_gaps(values, squared=False):
+    """F_ij = 1 / (v_j - v_i) off the diagonal, 0 on it (v_j^2 - v_i^2 with `squared`)."""
+    n = values.shape[-1]
+    if squared:
+        values = values * values
+    eye = xp.eye(n, dtype=values.dtype)
+    with xp.errstate(divide="ignore"):
+        return (1 - eye) / (values[..., None, :] - values[..., :, None] + eye)
+
+
+def _times_gaps(x, gaps):
+    """x * gaps, exactly 0 where x is 0 even if a repeated value made the gap infinite."""
+    finite = (raw(x) != 0) | xp.isfinite(raw(gaps))
+    return x * xp.where(finite, gaps, 0)
+
+
+@primitive
+def _no_derivative(g, shape, name):
+    """zeros(shape) for a zero cotangent of factor columns that only span a null space;
+    those columns are not unique, so a nonzero cotangent, or any derivative of this
+    zero, raises instead of giving a wrong number."""
+    if g.any():
+        _refuse_null_space(name)
+    return xp.zeros(shape, dtype=g.dtype)
+
+
+def _refuse_null_space(name):
+    raise GradientError(
+        f"{name}: the extra columns of a complete factorisation of a non-square matrix are "
+        "not unique and have no derivative; use the reduced form (svd(full_matrices=False), "
+        "qr(mode='reduced'))"
+    )
+
+
+_no_derivative.defvjp(lambda g, ans, cotangent, shape, name: _refuse_null_space(name))
+
+
+def _null_space_vjp(name):
+    def vjp(g, ans, a, *args, **kwargs):
+        return _no_derivative(g, g.shape[: g.ndim - ans.ndim] + a.shape, name)
+
+    return vjp
+
+
+@primitive
+def _cholesky(a, upper=False):
+    return xp.linalg.cholesky(a, upper=upper)
+
+
+@_cholesky.defvjp
+def _(g, ans, a, upper=False):
+    lower, g_lower = (matrix_transpose(ans), matrix_transpose(g)) if upper else (ans, g)
+    n = a.shape[-1]
+    halved_lower = xp.tril(xp.ones((n, n), dtype=lower.dtype)) - 0.5 * xp.eye(n, dtype=lower.dtype)
+    phi = (matrix_transpose(lower) @ g_lower) * halved_lower
+    lower_t = matrix_transpose(lower)
+    inner = xp.linalg.solve(lower_t, matrix_transpose(xp.linalg.solve(lower_t, phi)))
+    return _from_triangle(inner, upper)
+
+
+def cholesky(a, upper=False):
+    """L with a = L L^T from a's lower triangle (upper=True: U = L^T, from the upper)."""
+    _refuse_complex("cholesky", a)
+    return _cholesky(a, upper=upper)
+
+
+@primitive
+def _eigh(a, UPLO="L"):  # noqa: N803 - NumPy's name
+    return pack(xp.linalg.eigh(a, UPLO=UPLO), (1, 2))
+
+
+@_eigh.defvjp
+def _(g, ans, a, UPLO="L"):  # noqa: N803
+    n = a.shape[-1]
+    w, v = unpack(ans, [(n,), (n, n)])
+    gw, gv = unpack(g, [(n,), (n, n)])
+    v_t = matrix_transpose(v)
+    inner = xp.eye(n, dtype=w.dtype) * gw[..., None, :]
+    inner = inner + _times_gaps(v_t @ gv, _reciprocal_gaps(w))
+    return _from_triangle(v @ inner @ v_t, UPLO.upper() == "U")
+
+
+def eigh(a, UPLO="L"):  # noqa: N803
+    """Eigenvalues (ascending) and eigenvectors of a symmetric matrix, read from the
+    triangle UPLO names; its gradient goes to that triangle only, as NumPy reads it."""
+    _refuse_complex("eigh", a)
+    n = xp.shape(a)[-1]
+    return EighResult(*unpack(_eigh(a, UPLO=UPLO), [(n,), (n, n)]))
+
+
+def eigvalsh(a, UPLO="L"):  # noqa: N803
+    """The eigenvalues of a symmetric matrix (see eigh)."""
+    return eigh(a, UPLO)[0]
+
+
+@primitive
+def _eig(a):
+    w, v = xp.linalg.eig(a)
+    if xp.iscomplexobj(w):
+        raise GradientError(
+            f"eig: the matrix of shape {a.shape} has complex eigenvalues; chainrule "
+            "differentiates eig of real matrices with real eigenvalues only (for a symmetric "
+            "matrix use eigh)"
+        )
+    return pack([w, v], (1, 2))
+
+
+@_eig.defvjp
+def _(g, ans, a):
+    n = a.shape[-1]
+    w, v = unpack(ans, [(n,), (n, n)])
+    gw, gv = unpack(g, [(n,), (n, n)])
+    eye = xp.eye(n, dtype=w.dtype)
+    v_t = matrix_transpose(v)
+    gaps = _reciprocal_gaps(w)
+    projected = v_t @ gv
+    inner = eye * gw[..., None, :] + _times_gaps(projected, gaps)
+    inner = inner - _times_gaps((v_t @ v) @ (projected * eye), gaps)
+    return xp.linalg.solve(v_t, inner @ v_t)
+
+
+def eig(a):
+    """Eigenvalues and unit eigenvectors of a real matrix whose eigenvalues are real."""
+    _refuse_complex("eig", a)
+    n = xp.shape(a)[-1]
+    return EigResult(*unpack(_eig(a), [(n,), (n, n)]))
+
+
+def eigvals(a):
+    """The eigenvalues of a real matrix with real eigenvalues (see eig)."""
+    return eig(a)[0]
+
+
+def _svd_shapes(m, n):
+    k = min(m, n)
+    return [(m, k), (k,), (k, n)]
+
+
+@primitive
+def _svd(a, full_matrices=True, hermitian=False):
+    """The thin factors, sliced from the call NumPy makes (so values match its full one)."""
+    u, s, vh = xp.linalg.svd(a, full_matrices=full_matrices, hermitian=hermitian)
+    k = s.shape[-1]
+    return pack([u[..., :, :k], s, vh[..., :k, :]], (2, 1, 2))
+
+
+@_svd.defvjp
+def _(g, ans, a, full_matrices=True, hermitian=False):
+    shapes = _svd_shapes(*a.shape[-2:])
+    return _thin_svd_vjp(*unpack(g, shapes), *unpack(ans, shapes))
+
+
+@primitive
+def _svd_completion(a, hermitian=False):
+    """The columns of U and rows of Vh past min(m, n) in a full SVD (a null space basis)."""
+    u, s, vh = xp.linalg.svd(a, full_matrices=True, hermitian=hermitian)
+    k = s.shape[-1]
+    return pack([u[..., :, k:], vh[..., k:, :]], (2, 2))
+
+
+_svd_completion.defvjp(_null_space_vjp("svd"))
+
+
+def _thin_svd_vjp(gu, gs, gvh, u, s, vh):
+    """Townsend's rule for a = u diag(s) vh with u (m, k), vh (k, n), k = min(m, n)."""
+    m, n = u.shape[-2], vh.shape[-1]
+    k = s.shape[-1]
+    eye = xp.eye(k, dtype=s.dtype)
+    v, gv = matrix_transpose(vh), matrix_transpose(gvh)
+    gaps = _reciprocal_gaps(s, squared=True)
+    u_gu = matrix_transpose(u) @ gu
+    v_gv = matrix_transpose(v) @ gv
+    inner = _times_gaps(u_gu - matrix_transpose(u_gu), gaps) * s[..., None, :]
+    inner = inner + eye * gs[..., :, None]
+    inner = inner + s[..., :, None] * _times_gaps(v_gv - matrix_transpose(v_gv), gaps)
+    grad = u @ inner @ vh
+    if m < n:
+        rest = xp.eye(n, dtype=s.dtype) - v @ vh
+        grad = grad + (u / s[..., None, :]) @ matrix_transpose(gv) @ rest
+    elif m > n:
+        rest = xp.eye(m, dtype=s.dtype) - u @ matrix_transpose(u)
+        grad = grad + rest @ gu @ matrix_transpose(v / s[..., None, :])
+    return grad
+
+
+@primitive
+def _singular_values(a, hermitian=False):
+    return xp.linalg.svd(a, compute_uv=False, hermitian=hermitian)
+
+
+@_singular_values.defvjp
+def _(g, ans, a, hermitian=False):
+    if xp.iscomplexobj(raw(a)):
+        u, _, vh = xp.linalg.svd(raw(a), full_matrices=False)
+        return xp.conj(u * g[..., None, :] @ vh)
+    u, _, vh = xp.linalg.svd(a, full_matrices=False)
+    return (u * g[..., None, :]) @ vh
+
+
+def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    """a = U diag(S) Vh for a stack of real matrices; compute_uv=False gives S alone."""
+    if not compute_uv:
+        return _singular_values(a, hermitian=hermitian)
+    _refuse_complex("svd", a)
+    m, n = xp.shape(a)[-2:]
+    u, s, vh = unpack(_svd(a, full_matrices=full_matrices, hermitian=hermitian), _svd_shapes(m, n))
+    if full_matrices and m != n:
+        k = min(m, n)
+        u_rest, vh_rest = unpack(_svd_completion(a, hermitian=hermitian), [(m, m - k), (n - k, n)])
+        u, vh = concatenate([u, u_rest], axis=-1), concatenate([vh, vh_rest], axis=-2)
+    return SVDResult(u, s, vh)
+
+
+def svdvals(x):
+    """The singular values, descending (svd with compute_uv=False)."""
+    return svd(x, compute_uv=False)
+
+
+def _qr_shapes(m, n):
+    k = min(m, n)
+    return [(m, k), (k, n)]
+
+
+@primitive
+def _qr(a, complete=False):
+    """The reduced factors, sliced from the call NumPy makes (so values match its own)."""
+    q, r = xp.linalg.qr(a, mode="complete" if complete else "reduced")
+    k = min(a.shape[-2:])
+    return pack([q[..., :, :k], r[..., :k, :]], (2, 2))
+
+
+@_qr.defvjp
+def _(g, ans, a, complete=False):
+    m, n = a.shape[-2:]
+    q, r = unpack(ans, _qr_shapes(m, n))
+    gq, gr = unpack(g, _qr_shapes(m, n))
+    if m >= n:
+        return _square_qr_vjp(gq, gr, q, r)
+    # A wide a = q [r_left | r_right] is a square QR of its first m columns plus q r_right.
+    a_right = a[..., :, m:]
+    r_left, gr_left, gr_right = r[..., :, :m], gr[..., :, :m], gr[..., :, m:]
+    g_left = _square_qr_vjp(gq + a_right @ matrix_transpose(gr_right), gr_left, q, r_left)
+    return xp.concatenate([g_left, q @ gr_right], axis=-1)
+
+
+@primitive
+def _qr_completion(a):
+    """The columns of a complete Q past n for a tall (m, n) matrix (a null space basis)."""
+    return xp.linalg.qr(a, mode="complete")[0][..., :, a.shape[-1] :]
+
+
+_qr_completion.defvjp(_null_space_vjp("qr"))
+
+
+def _square_qr_vjp(gq, gr, q, r):
+    """gA = (gq + q copyltu(M)) r^-T with M = r gr^T - gq^T q, for tall or square a."""
+    n = r.shape[-1]
+    m_matrix = r @ matrix_transpose(gr) - matrix_transpose(gq) @ q
+    lower = m_matrix * _strict_triangle(n, upper=False)
+    copied = lower + matrix_transpose(lower) + m_matrix * xp.eye(n, dtype=bool)
+    b = gq + q @ copied
+    return matrix_transpose(xp.linalg.solve(r, matrix_transpose(b)))
+
+
+def qr(a, mode="reduced"):
+    """a = Q R with orthonormal Q and upper-triangular R; mode 'reduced', 'complete', 'r'."""
+    _refuse_complex("qr", a)
+    if mode not in ("reduced", "complete", "r"):
+        raise TypeError(f"qr: chainrule supports mode 'reduced', 'complete' and 'r', got {mode!r}")
+    m, n = xp.shape(a)[-2:]
+    q, r = unpack(_qr(a, complete=mode == "complete"), _qr_shapes(m, n))
+    if mode == "complete" and m > n:
+        q = concatenate([q, _qr_completion(a)], axis=-1)
+        zero_rows = xp.zeros(xp.shape(a)[:-2] + (m - n, n), dtype=r.dtype)
+        r = concatenate([r, zero_rows], axis=-2)
+    return r if mode == "r" else QRResult(q, r)
+
+
+for _numpy_function, _op in [
+    (numpy.linalg.cholesky, cholesky),
+    (numpy.linalg.eigh, eigh),
+    (numpy.linalg.eigvalsh, eigvalsh),
+    (numpy.linalg.eig, eig),
+    (numpy.linalg.eigvals, eigvals),
+    (numpy.linalg.svd, svd),
+    (numpy.linalg.svdvals, svdvals),
+    (numpy.linalg.qr, qr),
+]:
+    register(_numpy_function, _op)

@@ -1,0 +1,181 @@
+"""numpy.linalg's inverses: inv, det, slogdet, solve, pinv, matrix_power, multi_dot.
+
+Every function stacks over leading batch axes as NumPy's does. The rules follow Giles,
+"An extended collection of matrix derivative results" (2008); they hold where the matrix
+is invertible (pinv: where its rank does not change).
+"""
+
+from collections import namedtuple
+
+import numpy
+
+from chainrule import _backend
+from chainrule.errors import ShapeError
+from chainrule.ops._primitive import primitive
+from chainrule.ops.linalg import matmul
+from chainrule.ops.numpy_dispatch import register
+
+xp = _backend.xp
+
+SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])
+
+
+def matrix_transpose(x):
+    """Swap the last two axes: the transpose of every matrix in a stack."""
+    return xp.swapaxes(x, -1, -2)
+
+
+def _as_matrix_cotangent(g):
+    """A cotangent with two trailing axes more, so that it broadcasts as matrices."""
+    return g[..., None, None]
+
+
+@primitive(numpy=numpy.linalg.inv)
+def inv(a):
+    """The inverse of each square matrix in a stack: (..., n, n) -> (..., n, n)."""
+    return xp.linalg.inv(a)
+
+
+@inv.defvjp
+def _(g, ans, a):
+    ans_t = matrix_transpose(ans)
+    return -(ans_t @ g @ ans_t)
+
+
+@primitive(numpy=numpy.linalg.det)
+def det(a):
+    """The determinant of each square matrix in a stack: (..., n, n) -> (...)."""
+    return xp.linalg.det(a)
+
+
+@det.defvjp
+def _(g, ans, a):
+    return _as_matrix_cotangent(g * ans) * matrix_transpose(xp.linalg.inv(a))
+
+
+@primitive
+def _logabsdet(a):
+    return xp.linalg.slogdet(a)[1]
+
+
+@_logabsdet.defvjp
+def _(g, ans, a):
+    return _as_matrix_cotangent(g) * matrix_transpose(xp.linalg.inv(a))
+
+
+def slogdet(a):
+    """(sign, log|det|) of each matrix in a stack; the sign carries no gradient."""
+    sign = xp.linalg.slogdet(getattr(a, "data", a))[0]
+    return SlogdetResult(sign, _logabsdet(a))
+
+
+@primitive(numpy=numpy.linalg.solve)
+def solve(a, b):
+    """x with a @ x = b. As in NumPy 2, b is one vector only when b.ndim == 1; otherwise
+    b is a stack of (n, k) matrices: (..., n, n), (n,) or (..., n, k) -> x."""
+    return xp.linalg.solve(a, b)
+
+
+def _solve_transposed(g, a):
+    """a^-T g for a matrix-shaped cotangent (batch axes ride in front)."""
+    return xp.linalg.solve(matrix_transpose(a), g)
+
+
+def _solve_vjp_a(g, ans, a, b):
+    if xp.ndim(b) == 1:
+        return -(_solve_transposed(g[..., None], a) @ ans[..., None, :])
+    return -(_solve_transposed(g, a) @ matrix_transpose(ans))
+
+
+def _solve_vjp_b(g, ans, a, b):
+    if xp.ndim(b) == 1:
+        return _solve_transposed(g[..., None], a)[..., 0]
+    return _solve_transposed(g, a)
+
+
+solve.defvjp(_solve_vjp_a, _solve_vjp_b)
+
+
+@primitive(numpy=numpy.linalg.pinv)
+def pinv(a, rcond=None, hermitian=False, rtol=None):
+    """The Moore-Penrose pseudo-inverse; differentiable where the rank stays constant."""
+    if rcond is None and rtol is None:
+        return xp.linalg.pinv(a, hermitian=hermitian)
+    if rtol is None:
+        return xp.linalg.pinv(a, rcond=rcond, hermitian=hermitian)
+    return xp.linalg.pinv(a, hermitian=hermitian, rtol=rtol)
+
+
+@pinv.defvjp
+def _(g, ans, a, rcond=None, hermitian=False, rtol=None):
+    m, n = a.shape[-2:]
+    ans_t = matrix_transpose(ans)
+    projector_out = xp.eye(m, dtype=ans.dtype) - a @ ans
+    projector_in = xp.eye(n, dtype=ans.dtype) - ans @ a
+    grad_t = -(ans @ matrix_transpose(g) @ ans)
+    grad_t = grad_t + ans @ ans_t @ g @ projector_out
+    grad_t = grad_t + projector_in @ g @ ans_t @ ans
+    return matrix_transpose(grad_t)
+
+
+def matrix_power(a, n):
+    """a @ a @ ... (n times) by repeated squaring; n < 0 uses inv(a); n == 0 the identity."""
+    if int(n) != n:
+        raise TypeError(f"matrix_power: the exponent must be an integer, got {n!r}")
+    n = int(n)
+    shape = xp.shape(a)
+    if len(shape) < 2 or shape[-1] != shape[-2]:
+        raise ShapeError(f"matrix_power: needs square matrices, got shape {tuple(shape)}")
+    if n == 0:
+        eye = xp.eye(shape[-1], dtype=xp.result_type(getattr(a, "dtype", float)))
+        return xp.broadcast_to(eye, shape).copy()
+    if n < 0:
+        a, n = inv(a), -n
+    if n <= 3:
+        result = a
+        for _ in range(n - 1):
+            result = matmul(result, a)
+        return result
+    # NumPy's order of products, so values match it bit for bit.
+    power = result = None
+    while n:
+        power = a if power is None else matmul(power, power)
+        n, bit = divmod(n, 2)
+        if bit:
+            result = power if result is None else matmul(result, power)
+    return result
+
+
+def multi_dot(arrays, *, out=None):
+    """The product of a chain of matrices; a 1-D first (last) array is a row (column)."""
+    if out is not None:
+        raise TypeError("multi_dot: out= is not supported on Tensors")
+    arrays = list(arrays)
+    if len(arrays) < 2:
+        raise ShapeError(f"multi_dot: needs at least two arrays, got {len(arrays)}")
+    if len(arrays) == 3:
+        return _multi_dot_three(*arrays)
+    result = arrays[0]
+    for array in arrays[1:]:
+        result = matmul(result, array)
+    return result
+
+
+def _multi_dot_three(a, b, c):
+    """(a b) c or a (b c), whichever costs fewer multiplications (NumPy's choice)."""
+    rows = xp.shape(a)[0] if xp.ndim(a) == 2 else 1
+    inner_ab, inner_bc = xp.shape(b)[0], xp.shape(b)[-1]
+    cols = xp.shape(c)[-1] if xp.ndim(c) == 2 else 1
+    cost_left = rows * inner_ab * inner_bc + rows * inner_bc * cols
+    cost_right = inner_ab * inner_bc * cols + rows * inner_ab * cols
+    if cost_left < cost_right:
+        return matmul(matmul(a, b), c)
+    return matmul(a, matmul(b, c))
+
+
+for _numpy_function, _op in [
+    (numpy.linalg.slogdet, slogdet),
+    (numpy.linalg.matrix_power, matrix_power),
+    (numpy.linalg.multi_dot, multi_dot),
+]:
+    register(_numpy_function, _op)

@@ -1,0 +1,259 @@
+"""numpy.linalg on Tensors: values equal NumPy's, derivatives equal finite differences.
+
+Each function is called as plain `np.linalg.*` code on stacks of matrices (leading batch
+axes from hypothesis) and checked to second order in reverse and forward mode.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import chainrule as cr
+
+BATCHES = st.sampled_from([(), (2,), (2, 1)])
+
+
+def general(rng, shape):
+    """A well-conditioned square matrix (or stack): random plus n on the diagonal."""
+    n = shape[-1]
+    return rng.normal(size=shape) + n * np.eye(n)
+
+
+def spd(rng, shape):
+    """A symmetric positive definite matrix with distinct eigenvalues."""
+    a = rng.normal(size=shape)
+    return a @ np.swapaxes(a, -1, -2) + shape[-1] * np.eye(shape[-1])
+
+
+def real_spectrum(rng, shape):
+    """A non-symmetric matrix with distinct real eigenvalues: P diag(d) P^-1."""
+    n = shape[-1]
+    p = np.eye(n) + 0.3 * rng.normal(size=shape)
+    d = np.arange(1.0, n + 1) + 0.2 * rng.uniform(size=shape[:-1])
+    return p @ (d[..., :, None] * np.linalg.inv(p))
+
+
+def rectangular(rng, shape):
+    return rng.normal(size=shape)
+
+
+def fixed_sign(v):
+    """Eigen/singular vectors with each column's first entry made positive (a choice of
+    sign that finite differences can follow)."""
+    return v * np.sign(v[..., :1, :])
+
+
+def thin_svd_factors(u, s, vh):
+    return flat(fixed_sign(u), s, fixed_sign(np.swapaxes(vh, -1, -2)))
+
+
+def flat(*factors):
+    return np.concatenate([np.ravel(f) for f in factors])
+
+
+SQUARE = {
+    "inv": (np.linalg.inv, general),
+    "det": (np.linalg.det, general),
+    "slogdet": (lambda a: np.linalg.slogdet(a)[1], general),
+    "slogdet_negative_det": (lambda a: np.linalg.slogdet(-a[..., ::-1, :])[1], general),
+    "cholesky": (np.linalg.cholesky, spd),
+    "cholesky_upper": (lambda a: np.linalg.cholesky(a, upper=True), spd),
+    "eigh_values": (lambda a: np.linalg.eigh(a)[0], spd),
+    "eigh_vectors": (lambda a: fixed_sign(np.linalg.eigh(a)[1]), spd),
+    "eigh_upper": (
+        lambda a: flat(np.linalg.eigh(a, UPLO="U")[0], fixed_sign(np.linalg.eigh(a, "U")[1])),
+        spd,
+    ),
+    "eigvalsh": (np.linalg.eigvalsh, spd),
+    "eig_values": (lambda a: np.linalg.eig(a)[0], real_spectrum),
+    "eig_vectors": (lambda a: fixed_sign(np.linalg.eig(a)[1]), real_spectrum),
+    "matrix_power_3": (lambda a: np.linalg.matrix_power(a, 3), general),
+    "matrix_power_minus_2": (lambda a: np.linalg.matrix_power(a, -2), general),
+    "pinv_square": (np.linalg.pinv, general),
+}
+
+RECTANGULAR = {
+    "svd_values": lambda a: np.linalg.svd(a, compute_uv=False),
+    "svdvals": np.linalg.svdvals,
+    "svd_thin": lambda a: thin_svd_factors(*np.linalg.svd(a, full_matrices=False)),
+    "svd_full_values": lambda a: np.linalg.svd(a)[1],
+    "qr": lambda a: flat(*np.linalg.qr(a)),
+    "qr_r": lambda a: np.linalg.qr(a, mode="r"),
+    "pinv": np.linalg.pinv,
+}
+
+
+@pytest.mark.parametrize("name", sorted(SQUARE))
+@settings(max_examples=6)
+@given(batch=BATCHES, n=st.integers(1, 3), seed=st.integers(0, 2**16))
+def test_square_matrix_function_matches_finite_differences(name, batch, n, seed):
+    f, sample = SQUARE[name]
+    a = sample(np.random.default_rng(seed), batch + (n, n))
+    np.testing.assert_allclose(f(cr.Tensor(a)).data, f(a), rtol=1e-12, atol=1e-12)
+    cr.check_grads(f, (a,), order=2, modes=("rev", "fwd"))
+
+
+@pytest.mark.parametrize("name", sorted(RECTANGULAR))
+@settings(max_examples=6)
+@given(batch=BATCHES, m=st.integers(1, 3), n=st.integers(1, 3), seed=st.integers(0, 2**16))
+def test_rectangular_matrix_function_matches_finite_differences(name, batch, m, n, seed):
+    f = RECTANGULAR[name]
+    a = rectangular(np.random.default_rng(seed), batch + (m, n))
+    np.testing.assert_allclose(f(cr.Tensor(a)).data, f(a), rtol=1e-12, atol=1e-12)
+    cr.check_grads(f, (a,), order=2, modes=("rev", "fwd"))
+
+
+@settings(max_examples=8)
+@given(
+    batch_a=BATCHES,
+    batch_b=BATCHES,
+    n=st.integers(1, 3),
+    k=st.sampled_from([None, 1, 2]),
+    seed=st.integers(0, 2**16),
+)
+def test_solve_follows_numpy_2_shape_rule_and_differentiates(batch_a, batch_b, n, k, seed):
+    """b is one vector only when b.ndim == 1; otherwise a stack of (n, k) matrices."""
+    rng = np.random.default_rng(seed)
+    a = general(rng, batch_a + (n, n))
+    b = rng.normal(size=(n,) if k is None else batch_b + (n, k))
+    np.testing.assert_array_equal(np.linalg.solve(cr.Tensor(a), cr.Tensor(b)).data,
+                                  np.linalg.solve(a, b))
+    cr.check_grads(np.linalg.solve, (a, b), order=2, modes=("rev", "fwd"))
+
+
+def test_solve_refuses_a_stack_of_vectors_as_numpy_2_does():
+    a, b = np.eye(3)[None].repeat(2, 0), np.ones((2, 3))
+    with pytest.raises(cr.ShapeError, match=r"solve.*\(2, 3, 3\) and \(2, 3\)"):
+        np.linalg.solve(cr.Tensor(a, requires_grad=True), b)
+
+
+def test_multi_dot_matches_numpy_and_finite_differences():
+    rng = np.random.default_rng(3)
+    arrays = [rng.normal(size=s) for s in [(3,), (3, 4), (4, 2), (2,)]]
+    three = [rng.normal(size=s) for s in [(2, 3), (3, 4), (4,)]]
+    for chain in (arrays, three):
+        np.testing.assert_array_equal(
+            np.linalg.multi_dot([cr.Tensor(x) for x in chain]).data, np.linalg.multi_dot(chain)
+        )
+        cr.check_grads(lambda *xs: np.linalg.multi_dot(list(xs)), chain, order=2,
+                       modes=("rev", "fwd"))
+
+
+@pytest.mark.parametrize("power", [-5, -1, 0, 1, 2, 5, 6])
+def test_matrix_power_values_equal_numpy_bit_for_bit(power):
+    a = general(np.random.default_rng(4), (2, 3, 3))
+    np.testing.assert_array_equal(np.asarray(cr.matrix_power(cr.Tensor(a), power).data
+                                             if power else cr.matrix_power(a, 0)),
+                                  np.linalg.matrix_power(a, power))
+
+
+@pytest.mark.parametrize("uplo, kept", [("L", np.tril), ("U", np.triu)])
+def test_eigh_gradient_reaches_only_the_triangle_numpy_reads(uplo, kept):
+    a = spd(np.random.default_rng(5), (3, 3))
+    skewed = a + np.triu(np.ones((3, 3)), 1) if uplo == "L" else a + np.tril(np.ones((3, 3)), -1)
+    gradient = cr.grad(lambda x: np.linalg.eigh(x, UPLO=uplo)[0] @ np.arange(1.0, 4.0))(skewed)
+    np.testing.assert_array_equal(gradient, kept(gradient))
+    np.testing.assert_allclose(np.linalg.eigh(cr.Tensor(skewed), uplo)[0].data,
+                               np.linalg.eigh(skewed, uplo)[0])
+
+
+def test_eig_with_complex_eigenvalues_is_refused_by_name():
+    rotation = np.array([[0.0, 1.0], [-1.0, 0.0]])
+    with pytest.raises(cr.GradientError, match="eig: .*complex eigenvalues"):
+        cr.grad(lambda a: np.linalg.eig(a)[0].sum())(rotation)
+
+
+def test_eigenvalues_only_of_a_repeated_spectrum_have_a_finite_gradient():
+    gradient = cr.grad(lambda a: np.linalg.eigh(a)[0].sum())(np.eye(3))
+    np.testing.assert_allclose(gradient, np.eye(3))
+
+
+@pytest.mark.parametrize("shape", [(2, 4), (4, 2)])
+def test_full_svd_of_non_square_matrix(shape):
+    """Values equal NumPy's; singular values differentiate; the null-space columns, which
+    are not unique, refuse a derivative rather than give a wrong one."""
+    a = rectangular(np.random.default_rng(6), shape)
+    for mine, numpy_factor in zip(np.linalg.svd(cr.Tensor(a)), np.linalg.svd(a)):
+        np.testing.assert_array_equal(mine.data, numpy_factor)
+    cr.check_grads(lambda x: np.linalg.svd(x)[1], (a,), order=2, modes=("rev", "fwd"))
+    with pytest.raises(cr.GradientError, match="svd: the extra columns"):
+        cr.jacobian(lambda x: np.linalg.svd(x)[0] if shape[0] > 2 else np.linalg.svd(x)[2])(a)
+
+
+def test_complete_qr_of_tall_matrix_refuses_its_null_space_columns():
+    a = rectangular(np.random.default_rng(7), (4, 2))
+    for mine, numpy_factor in zip(np.linalg.qr(cr.Tensor(a), mode="complete"),
+                                  np.linalg.qr(a, mode="complete")):
+        np.testing.assert_array_equal(mine.data, numpy_factor)
+    cr.check_grads(lambda x: np.linalg.qr(x, mode="complete")[1], (a,), modes=("rev",))
+    with pytest.raises(cr.GradientError, match="qr: the extra columns"):
+        cr.jacobian(lambda x: np.linalg.qr(x, mode="complete")[0])(a)
+
+
+VECTOR_ORDS = [None, 1, 2, 3, 0.5, -1, -2.5, np.inf, -np.inf]
+MATRIX_ORDS = [None, "fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf]
+
+
+@pytest.mark.parametrize("ord", VECTOR_ORDS)
+@settings(max_examples=6)
+@given(shape=st.sampled_from([(3,), (2, 3), (3, 2, 2)]), keepdims=st.booleans(), data=st.data())
+def test_vector_norm_every_ord_matches_numpy_and_finite_differences(ord, shape, keepdims, data):
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    x = np.random.default_rng(len(shape)).uniform(0.5, 2.0, size=shape) * [1, -1, 1][: shape[-1]]
+
+    def f(x):
+        return np.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
+
+    np.testing.assert_allclose(f(cr.Tensor(x)).data, f(x), rtol=1e-13)
+    cr.check_grads(f, (x,), order=2, modes=("rev", "fwd"))
+
+
+@pytest.mark.parametrize("ord", MATRIX_ORDS)
+@settings(max_examples=6)
+@given(axes=st.sampled_from([None, (0, 1), (1, 0), (2, 0), (-1, -2)]), keepdims=st.booleans())
+def test_matrix_norm_every_ord_matches_numpy_and_finite_differences(ord, axes, keepdims):
+    x = np.random.default_rng(8).normal(size=(3, 2) if axes is None else (3, 2, 4))
+
+    def f(x):
+        return np.linalg.norm(x, ord=ord, axis=axes, keepdims=keepdims)
+
+    np.testing.assert_allclose(f(cr.Tensor(x)).data, f(x), rtol=1e-13)
+    cr.check_grads(f, (x,), order=2, modes=("rev", "fwd"))
+
+
+def test_norm_zero_counts_nonzeros_and_has_zero_gradient():
+    x = np.array([0.0, 2.0, -1.0])
+    assert np.linalg.norm(cr.Tensor(x), 0).item() == 2.0
+    np.testing.assert_array_equal(cr.grad(lambda x: np.linalg.norm(x, 0))(x), np.zeros(3))
+
+
+def test_norm_of_complex_input_equals_numpy():
+    z = np.array([[3 + 4j, 1j], [2.0, -1 - 1j]])
+    for ord in [None, "fro", 1, np.inf, "nuc", 2]:
+        np.testing.assert_allclose(np.linalg.norm(cr.Tensor(z), ord).data, np.linalg.norm(z, ord))
+    np.testing.assert_allclose(np.linalg.norm(cr.Tensor(z), 3, axis=1).data,
+                               np.linalg.norm(z, 3, axis=1))
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        np.linalg.inv,
+        np.linalg.det,
+        lambda a: np.linalg.slogdet(a)[1],
+        np.linalg.cholesky,
+        lambda a: np.linalg.eigh(a)[1],
+        lambda a: np.linalg.eig(a)[1],
+        lambda a: np.linalg.svd(a)[0],
+        lambda a: np.linalg.qr(a)[1],
+        np.linalg.pinv,
+        lambda a: np.linalg.solve(a, a[..., :1]),
+        lambda a: np.linalg.norm(a, "nuc", axis=(-2, -1)),
+        lambda a: np.linalg.norm(a, 3, axis=-1),
+    ],
+)
+def test_linalg_keeps_float32_in_value_and_gradient(f):
+    a = spd(np.random.default_rng(9), (2, 3, 3)).astype(np.float32)
+    assert f(cr.Tensor(a)).dtype == np.float32
+    assert cr.grad(lambda a: f(a).sum())(a).dtype == np.float32
