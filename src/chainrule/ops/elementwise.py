@@ -6,7 +6,7 @@ import numpy
 
 from chainrule import _backend
 from chainrule._core.tensor import raw
-from chainrule.ops._primitive import primitive
+from chainrule.ops._primitive import match_input, primitive
 from chainrule.ops.numpy_dispatch import register
 
 xp = _backend.xp
@@ -441,7 +441,7 @@ def astype(x, dtype):
 
 @astype.defvjp
 def _(g, ans, x, dtype):
-    return g.astype(x.dtype)
+    return match_input(g, x)
 
 
 @primitive
