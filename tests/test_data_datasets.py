@@ -14,6 +14,7 @@ from chainrule.data.datasets import (
     load_fashion_mnist,
     load_mnist,
 )
+from chainrule.data.idx import write_idx
 from chainrule.data.locate import FILES, cache_dir, find_files
 from chainrule.errors import DataError
 from conftest import MNIST_FIRST_TRAIN_LABELS, MNIST_TRAIN_LABEL_COUNTS
@@ -87,11 +88,42 @@ def test_uncompressed_files_are_accepted(places):
     assert load_mnist(data_dir=places / "raw", download=False).train_labels[0] == 6
 
 
-def test_a_folder_missing_one_file_is_passed_over(places):
+def test_a_data_dir_missing_one_file_is_refused_never_replaced_by_the_cache(places):
     write_tiny_dataset(places / "partial", label=1)
     (places / "partial" / FILES[3]).unlink()
     write_tiny_dataset(places / "home/.cache/chainrule/mnist", label=3)
-    assert find_files("mnist", places / "partial")[0].parent == cache_dir("mnist")
+    with pytest.raises(DataError, match=rf"partial lacks {FILES[3]}.*never replaced"):
+        find_files("mnist", places / "partial")
+
+
+def test_a_search_folder_missing_one_file_is_passed_over(places, monkeypatch):
+    write_tiny_dataset(places / "partial", label=1)
+    (places / "partial" / FILES[3]).unlink()
+    monkeypatch.setenv("CHAINRULE_DATA", str(places / "partial"))
+    write_tiny_dataset(places / "home/.cache/chainrule/mnist", label=3)
+    assert find_files("mnist")[0].parent == cache_dir("mnist")
+
+
+def test_data_errors_name_the_file_that_holds_the_problem(places):
+    folder = write_tiny_dataset(places / "short", label=2)
+    write_idx(folder / FILES[1], np.full(2, 2, np.uint8))
+    with pytest.raises(DataError, match=rf"short/{FILES[1]}: train labels must be \(3,\)"):
+        load_mnist(data_dir=folder, download=False)
+    write_idx(folder / FILES[1], np.full(3, 2, np.int32))
+    with pytest.raises(DataError, match=rf"short/{FILES[1]}: .*got \(3,\) int32"):
+        load_mnist(data_dir=folder, download=False)
+    write_idx(folder / FILES[1], np.full(3, 2, np.uint8))
+    write_idx(folder / FILES[2], np.zeros((2, 27, 27), np.uint8))
+    with pytest.raises(DataError, match=rf"short/{FILES[2]}: test images are \(27, 27\)"):
+        load_mnist(data_dir=folder, download=False)
+
+
+def test_an_empty_training_set_is_refused_naming_the_file(places):
+    folder = write_tiny_dataset(places / "empty", label=2)
+    write_idx(folder / FILES[0], np.zeros((0, 28, 28), np.uint8))
+    write_idx(folder / FILES[1], np.zeros(0, np.uint8))
+    with pytest.raises(DataError, match=rf"empty/{FILES[0]}: holds no training images"):
+        load_mnist(data_dir=folder, download=False)
 
 
 def test_a_data_dir_that_does_not_exist_is_an_error_not_a_fallback(places):
@@ -111,7 +143,7 @@ def test_without_files_or_download_the_error_says_how_to_supply_them(places):
 
 def test_labels_outside_the_classes_are_refused(places):
     write_tiny_dataset(places / "bad", label=12)
-    with pytest.raises(DataError, match="label 12 is not below the 10 classes"):
+    with pytest.raises(DataError, match=rf"bad/{FILES[1]}: train label 12 is not below the 10"):
         load_mnist(data_dir=places / "bad", download=False)
 
 
@@ -136,7 +168,7 @@ def test_images_must_be_three_dimensional_uint8():
 
 def test_train_and_test_images_must_have_one_size():
     labels = np.zeros(3, np.uint8)
-    with pytest.raises(DataError, match="train images are \\(2, 2\\) but test images are"):
+    with pytest.raises(DataError, match="test images are \\(4, 4\\) but the train images are \\(2, 2\\)"):
         Dataset(
             "mnist",
             np.zeros((3, 2, 2), np.uint8),
@@ -154,6 +186,18 @@ def test_registry_knows_three_names_and_refuses_others(places):
     )
     with pytest.raises(DataError, match="unknown data set 'cifar'.*mnist, fashion-mnist, digits"):
         load_dataset("cifar")
+
+
+def test_digits_test_split_is_random_stratified_and_fixed():
+    from sklearn.datasets import load_digits as sklearn_digits
+
+    digits = load_digits()
+    order = sklearn_digits().target
+    counts = np.bincount(order, minlength=10)
+    test_counts = np.bincount(digits.test_labels, minlength=10)
+    assert np.all(np.abs(test_counts - counts * 0.2) < 1)
+    tail = np.round(sklearn_digits().images[-359:] * (255 / 16)).astype(np.uint8)
+    assert not np.array_equal(digits.test_images, tail)  # not scikit-learn's last 20%
 
 
 def test_digits_are_8x8_uint8_split_deterministically():

@@ -215,4 +215,4 @@ def test_gzip_cut_inside_the_stream_is_refused(tmp_path):
 
 
 def test_missing_file_is_a_data_error(tmp_path):
-    assert_refused(tmp_path / "absent.idx.gz", "cannot read IDX file")
+    assert_refused(tmp_path / "absent.idx.gz", "no such IDX file")

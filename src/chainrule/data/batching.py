@@ -37,11 +37,18 @@ def train_val_split(images, labels, val_fraction, seed):
     """
     if len(images) != len(labels):
         raise DataError(f"train_val_split: {len(images)} images but {len(labels)} labels")
+    train, val = split_indices(len(images), val_fraction, seed)
+    return images[train], labels[train], images[val], labels[val]
+
+
+def split_indices(count, val_fraction, seed):
+    """(train indices, validation indices) of `count` samples: a seeded random
+    `val_fraction` (rounded) is held out for validation."""
     if not 0 <= val_fraction < 1:
         raise DataError(f"train_val_split: val_fraction must be in [0, 1), got {val_fraction}")
-    order = np.random.default_rng(seed).permutation(len(images))
-    val, train = np.split(order, [round(len(images) * val_fraction)])
-    return images[train], labels[train], images[val], labels[val]
+    order = np.random.default_rng(seed).permutation(count)
+    val, train = np.split(order, [round(count * val_fraction)])
+    return train, val
 
 
 class Batches:

@@ -1,5 +1,6 @@
 """The data sets chainrule trains on: MNIST, Fashion-MNIST and scikit-learn's 8x8 digits."""
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,6 +97,9 @@ class Dataset:
     test_images: np.ndarray = field(repr=False)
     test_labels: np.ndarray = field(repr=False)
     classes: tuple
+    files: tuple = field(default=(), repr=False)
+    """The four files the arrays came from (train images, train labels, test images, test
+    labels), named in errors; empty for arrays made in memory."""
 
     def __post_init__(self):
         for split in ("train", "test"):
@@ -103,24 +107,33 @@ class Dataset:
             labels = getattr(self, f"{split}_labels")
             if images.ndim != 3 or images.dtype != np.uint8:
                 raise DataError(
-                    f"{self.name}: {split} images must be (N, H, W) uint8, "
+                    f"{self.where(split, 'images')}: {split} images must be (N, H, W) uint8, "
                     f"got {images.shape} {images.dtype}"
                 )
             if labels.shape != images.shape[:1] or labels.dtype != np.uint8:
                 raise DataError(
-                    f"{self.name}: {split} labels must be ({len(images)},) uint8 "
-                    f"to match the images, got {labels.shape} {labels.dtype}"
+                    f"{self.where(split, 'labels')}: {split} labels must be ({len(images)},) "
+                    f"uint8 to match the images, got {labels.shape} {labels.dtype}"
                 )
             if labels.size and labels.max() >= len(self.classes):
                 raise DataError(
-                    f"{self.name}: {split} label {labels.max()} is not below "
+                    f"{self.where(split, 'labels')}: {split} label {labels.max()} is not below "
                     f"the {len(self.classes)} classes"
                 )
+        if not len(self.train_images):
+            raise DataError(f"{self.where('train', 'images')}: holds no training images")
         if self.train_images.shape[1:] != self.test_images.shape[1:]:
             raise DataError(
-                f"{self.name}: train images are {self.train_images.shape[1:]} but test images "
-                f"are {self.test_images.shape[1:]}"
+                f"{self.where('test', 'images')}: test images are {self.test_images.shape[1:]} "
+                f"but the train images are {self.train_images.shape[1:]}"
             )
+
+    def where(self, split, part):
+        """The file holding `split` ("train"/"test") `part` ("images"/"labels"), else the
+        data set's name."""
+        if not self.files:
+            return self.name
+        return str(self.files[(split == "test") * 2 + (part == "labels")])
 
     def __repr__(self):
         return (
@@ -139,11 +152,13 @@ def load_fashion_mnist(data_dir=None, download=True, progress=True):
     return load_dataset("fashion-mnist", data_dir, download, progress)
 
 
-def load_digits(test_fraction=0.2):
+def load_digits(test_fraction=0.2, seed=0):
     """scikit-learn's 1,797 8x8 digits as (N, 8, 8) uint8 scaled 0..16 -> 0..255.
 
-    The last `test_fraction` of the samples (in scikit-learn's order) is the test split.
-    Needs scikit-learn (`pip install "chainrule[digits]"`).
+    The test split is a random, stratified `test_fraction` (each class contributes its
+    share) drawn with a fixed `seed`: scikit-learn's order groups the samples by writer,
+    so its last 20% would test on writers never trained on. Needs scikit-learn
+    (`pip install "chainrule[digits]"`).
     """
     try:
         from sklearn.datasets import load_digits as sklearn_digits
@@ -154,10 +169,24 @@ def load_digits(test_fraction=0.2):
     bunch = sklearn_digits()
     images = np.round(bunch.images * (255 / 16)).astype(np.uint8)
     labels = bunch.target.astype(np.uint8)
-    split = len(images) - round(len(images) * test_fraction)
+    test = _stratified_sample(labels, test_fraction, np.random.default_rng(seed))
+    train = np.setdiff1d(np.arange(len(labels)), test)
     return Dataset(
-        "digits", images[:split], labels[:split], images[split:], labels[split:], DIGIT_CLASSES
+        "digits", images[train], labels[train], images[test], labels[test], DIGIT_CLASSES
     )
+
+
+def _stratified_sample(labels, fraction, rng):
+    """Sorted indices of round(N * fraction) samples, each class giving its share (largest
+    remainders get the rounding), drawn at random within each class."""
+    classes, counts = np.unique(labels, return_counts=True)
+    quotas = counts * fraction
+    takes = np.floor(quotas).astype(int)
+    short = round(len(labels) * fraction) - takes.sum()
+    takes[np.argsort(takes - quotas, kind="stable")[:short]] += 1
+    chosen = [rng.permutation(np.flatnonzero(labels == label))[:take]
+              for label, take in zip(classes, takes, strict=True)]
+    return np.sort(np.concatenate(chosen))
 
 
 def load_dataset(name, data_dir=None, download=True, progress=True):
@@ -186,7 +215,8 @@ def load_dataset(name, data_dir=None, download=True, progress=True):
     train_images, train_labels, test_images, test_labels = (
         read_idx(path, expect_ndim=ndim) for path, ndim in zip(paths, (3, 1, 3, 1), strict=True)
     )
-    return Dataset(key, train_images, train_labels, test_images, test_labels, source.classes)
+    return Dataset(key, train_images, train_labels, test_images, test_labels, source.classes,
+                   tuple(paths))
 
 
 def download_dataset(name, folder=None, *, mirrors=None, sha256=None, progress=True):
@@ -198,6 +228,7 @@ def download_dataset(name, folder=None, *, mirrors=None, sha256=None, progress=T
     """
     source = SOURCES[name]
     folder = Path(folder) if folder is not None else cache_dir(name)
+    created = [path for path in (folder, *folder.parents) if not path.exists()]
     hashes = {**source.sha256, **(sha256 or {})}
     for filename in FILES:
         if stored_file(folder, filename) is None:
@@ -210,6 +241,9 @@ def download_dataset(name, folder=None, *, mirrors=None, sha256=None, progress=T
                     progress=progress,
                 )
             except DownloadError as exc:
+                for path in created:  # the folders this call made, innermost first
+                    with contextlib.suppress(OSError):
+                        path.rmdir()
                 raise DownloadError(
                     f"{source.title}: {exc}\n{how_to_supply(source.title, name)}"
                 ) from exc

@@ -1,7 +1,9 @@
 """Fetch a file from the first mirror that serves it intact, never leaving a partial file."""
 
+import contextlib
 import hashlib
 import http.client
+import time
 import urllib.request
 from pathlib import Path
 
@@ -34,6 +36,7 @@ def download_file(filename, folder, mirrors, sha256, *, progress=True, timeout=T
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DownloadError(f"cannot create the download folder {folder}: {reason(exc)}") from exc
+    _remove_stale_parts(folder, filename)
     target = folder / filename
     failures = []
     for mirror in mirrors:
@@ -45,6 +48,16 @@ def download_file(filename, folder, mirrors, sha256, *, progress=True, timeout=T
             failures.append(f"  {url}: {reason(exc)}")
     tried = "\n".join(failures) if failures else "  (no mirrors given)"
     raise DownloadError(f"could not download {filename} from any mirror; tried:\n{tried}")
+
+
+def _remove_stale_parts(folder, filename):
+    """Remove the `.part` files of `filename` that a killed download left: those untouched
+    for longer than a live download may wait for its next chunk."""
+    cutoff = time.time() - 2 * TIMEOUT_SECONDS
+    for part in folder.glob(f".{filename}.*.part"):
+        with contextlib.suppress(OSError):
+            if part.stat().st_mtime < cutoff:
+                part.unlink()
 
 
 def _fetch(url, target, sha256, progress, timeout):

@@ -4,6 +4,7 @@ Layout (big-endian): two zero bytes, a dtype code, the number of dimensions `ndi
 `ndim` uint32 sizes, then the values in C order. A path ending in `.gz` is gzip-compressed.
 """
 
+import contextlib
 import gzip
 import math
 import os
@@ -12,7 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .._reading import open_regular
 from ..errors import DataError, reason
+from .memory import check_fits
 
 DTYPES = {
     0x08: np.dtype(">u1"),
@@ -42,11 +45,12 @@ def read_idx(path, *, expect_ndim=None, max_bytes=MAX_BYTES):
     """
     path = Path(path)
     try:
-        with _open(path, "rb") as stream:
+        with _open_for_reading(path) as stream:
             dtype, shape = _read_header(stream, path, expect_ndim, max_bytes)
             nbytes = math.prod(shape) * dtype.itemsize
             if not _is_gzip(path):
                 _check_file_size(stream, path, 4 + 4 * len(shape) + nbytes, shape, dtype)
+            check_fits(nbytes, path, f"its {_describe(shape, dtype)} values")
             payload = _read_exactly(stream, nbytes, path, shape, dtype)
             if stream.read(1):
                 raise DataError(
@@ -55,6 +59,9 @@ def read_idx(path, *, expect_ndim=None, max_bytes=MAX_BYTES):
                 )
     except _READ_ERRORS as exc:
         raise DataError(f"{path}: cannot read IDX file: {reason(exc)}") from exc
+    except MemoryError:
+        raise DataError(f"{path}: its {_describe(shape, dtype)} values need {nbytes} bytes, "
+                        "more than the memory available") from None
     values = payload.view(dtype)
     if not dtype.isnative:
         values = values.byteswap(inplace=True).view(dtype.newbyteorder("="))
@@ -130,6 +137,18 @@ def _check_file_size(stream, path, expected, shape, dtype):
             f"{path}: truncated IDX file: {_describe(shape, dtype)} needs "
             f"{expected} bytes in all, the file has {size}"
         )
+
+
+@contextlib.contextmanager
+def _open_for_reading(path):
+    """The file as a binary stream (decompressed for `.gz`); DataError unless it is a
+    regular file, checked before anything could block."""
+    with open_regular(path, DataError, "IDX file") as raw:
+        if not _is_gzip(path):
+            yield raw
+            return
+        with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
+            yield stream
 
 
 def _open(path, mode):

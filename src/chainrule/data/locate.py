@@ -44,15 +44,29 @@ def search_path(name, data_dir=None):
 def find_files(name, data_dir=None):
     """Paths of the four files from the first folder in `search_path` holding all of them.
 
-    None when no folder does; DataError when `data_dir` is given but is not a folder.
+    None when no folder does. A `data_dir` given is used or refused, never replaced:
+    DataError when it is not a folder or when neither it nor its `<name>/` holds the files.
     """
-    if data_dir is not None and not Path(data_dir).is_dir():
-        raise DataError(f"data folder {data_dir} does not exist (given as data_dir/--data-dir)")
+    if data_dir is not None:
+        return _given_files(name, Path(data_dir))
     for folder in search_path(name, data_dir):
         paths = [stored_file(folder, filename) for filename in FILES]
         if all(paths):
             return paths
     return None
+
+
+def _given_files(name, data_dir):
+    if not data_dir.is_dir():
+        raise DataError(f"data folder {data_dir} does not exist (given as data_dir/--data-dir)")
+    for folder in (data_dir, data_dir / name):
+        paths = [stored_file(folder, filename) for filename in FILES]
+        if all(paths):
+            return paths
+    missing = [filename for filename in FILES if stored_file(data_dir, filename) is None]
+    raise DataError(f"data folder {data_dir} lacks {', '.join(missing)} of {name} (nor does "
+                    f"{data_dir / name} hold all four); --data-dir is used as given, never "
+                    "replaced by another folder")
 
 
 def stored_file(folder, filename):
@@ -65,8 +79,10 @@ def stored_file(folder, filename):
 
 def how_to_supply(title, name):
     """A sentence telling the user where to put the files of data set `name` by hand."""
+    system = ", ".join(str(root / name) for root in SYSTEM_ROOTS)
     return (
-        f"To supply {title} yourself, put its four files {', '.join(FILES)} (gzip, or "
-        f"uncompressed without .gz) in {cache_dir(name)}, or in a folder you pass as "
-        "--data-dir (data_dir=) or name in the CHAINRULE_DATA environment variable."
+        f"Searched $CHAINRULE_DATA, {cache_dir(name)} and {system}. To supply {title} "
+        f"yourself, put its four files {', '.join(FILES)} (gzip, or uncompressed without .gz) "
+        f"in {cache_dir(name)} or {system}, or in a folder you pass as --data-dir "
+        "(data_dir=) or name in the CHAINRULE_DATA environment variable."
     )

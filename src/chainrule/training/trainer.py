@@ -16,14 +16,15 @@ import numpy as np
 from chainrule._core.modes import detect_anomaly as anomaly_mode
 from chainrule._core.tensor import raw
 from chainrule.data import Batches
-from chainrule.errors import CheckpointError, TrainingDiverged
+from chainrule.errors import CheckpointError, ConfigError, TrainingDiverged, reason
 from chainrule.nn.losses import cross_entropy, tutorial_cross_entropy
 from chainrule.progress import ProgressBar, RunProgress
 from chainrule.training.checkpoint import load_checkpoint, save_checkpoint
 from chainrule.training.config import TrainConfig, build_model, build_optimizer, build_schedule
 from chainrule.training.evaluation import evaluate
-from chainrule.training.loading import checked_contents, restore_model
+from chainrule.training.loading import checked_contents, model_arrays, restore_model
 from chainrule.training.run_dir import RunDirectory, RunError
+from chainrule.training.schema import MAX_PARAMETERS, parameter_count, progress_problems
 from chainrule.training.splits import load_splits
 
 MODEL_KEYS = ("sizes", "activation", "dropout", "loss", "dtype", "input_mean", "input_std",
@@ -55,12 +56,27 @@ class Trainer:
         self.metrics = []
         self.totals = _fresh_totals()
         self.saved_at = None
+        self.saved_step = 0
+        self.fresh = False
 
     def run(self, resume=False):
+        """Claim the run directory, train, release it; a new run that fails before its first
+        checkpoint leaves nothing behind."""
+        self.run_dir.claim()
+        try:
+            results = self._run(resume)
+        except BaseException:
+            self.run_dir.release(discard=self.fresh and self.saved_at is None)
+            raise
+        self.run_dir.release()
+        return results
+
+    def _run(self, resume):
         config = self.config
         checkpoint = self._resumable_checkpoint() if resume else None
         if not resume:
             self.run_dir.check_new()
+            self.fresh = True  # everything in the folder from now on is this run's
         self.data = load_splits(config.dataset, config.data_dir, config.download,
                                 config.val_fraction, config.seed, config.dtype, self.progress)
         self.run_config = self._run_config()
@@ -74,9 +90,10 @@ class Trainer:
         self.loss_fn = tutorial_cross_entropy if config.loss == "tutorial" else cross_entropy
         if checkpoint is not None:
             self._restore(checkpoint)
-        self.run_dir.write_config(self.run_config)
-        if checkpoint is None:
-            self.run_dir.write_metrics([])
+        with self._writing(self.run_dir.config_path):
+            self.run_dir.write_config(self.run_config)
+            if checkpoint is None:
+                self.run_dir.write_metrics([])
         if self.epoch >= config.epochs:
             self.log(f"{self.run_dir.path}: already trained for {self.epoch} epochs")
         self.run_progress = RunProgress(
@@ -96,19 +113,31 @@ class Trainer:
         if not self.run_dir.checkpoint_path.exists():
             self.log(f"{self.run_dir.path}: no checkpoint was written yet; starting over")
             return None
-        checkpoint = load_checkpoint(self.run_dir.checkpoint_path)
+        file = self.run_dir.checkpoint_path
+        checkpoint = load_checkpoint(file, expected=model_arrays)
         for key in ("optimizer", "progress", "metrics"):
             if key not in checkpoint:
-                raise CheckpointError(f"{self.run_dir.checkpoint_path}: has no {key} state, so "
-                                      "the run cannot be resumed from it")
+                raise CheckpointError(f"{file}: has no {key} state, so the run cannot be "
+                                      "resumed from it")
+        found = progress_problems(checkpoint["progress"], checkpoint["metrics"])
+        if found:
+            raise CheckpointError(f"{file}: {'; '.join(found)}")
+        done = checkpoint["progress"]["epoch"]
+        if done > self.config.epochs:
+            raise RunError(f"{self.run_dir.path}: has trained {done} epochs; --epochs "
+                           f"{self.config.epochs} cannot shrink it (give {done} or more)")
         return checkpoint
 
     def _run_config(self):
         data = self.data
         sizes = [int(np.prod(data.image_shape)), *self.config.hidden, len(data.classes)]
+        if parameter_count(sizes) > MAX_PARAMETERS:
+            raise ConfigError(f"an MLP {'-'.join(map(str, sizes))} has "
+                              f"{parameter_count(sizes):,} weights, over the limit of "
+                              f"{MAX_PARAMETERS:,}")
         mean, std = 0.0, 1.0
         if self.config.standardize:
-            mean, std = float(data.train_x.mean()), float(data.train_x.std())
+            mean, std = data.train_statistics()
         return {**self.config.to_dict(), "sizes": sizes, "input_mean": mean,
                 "input_std": std or 1.0, "classes": list(data.classes),
                 "image_shape": list(data.image_shape), "train_size": len(data.train_x),
@@ -138,8 +167,9 @@ class Trainer:
         if not 0 <= self.batch < len(self.batches):
             raise CheckpointError(f"{file}: batch {self.batch} is outside the epoch's "
                                   f"{len(self.batches)} batches")
-        self.saved_at = (self.epoch, self.batch)
-        self.run_dir.write_metrics(self.metrics)
+        self.saved_at, self.saved_step = (self.epoch, self.batch), self.optimizer.steps
+        with self._writing(self.run_dir.metrics_path):
+            self.run_dir.write_metrics(self.metrics)
         self.log(f"resuming {self.run_dir.path} from {_position(self.epoch, self.batch)} "
                  f"(step {self.optimizer.steps})")
 
@@ -202,14 +232,33 @@ class Trainer:
         self.metrics.append(row)
         self.epoch, self.batch, self.totals = epoch + 1, 0, _fresh_totals()
         self._save(self.batches.rng.bit_generator.state)
-        self.run_dir.write_metrics(self.metrics)
+        with self._writing(self.run_dir.metrics_path):
+            self.run_dir.write_metrics(self.metrics)
         eta = self.run_progress.eta() if self.epoch < self.config.epochs else ""
         self.log(_summary(row, self.config.epochs) + (f"  {eta}" if eta else ""))
 
     def _save(self, shuffle_state):
         """Write the checkpoint; refuse (keeping the last good one) if a weight is not finite."""
-        if not all(np.isfinite(p.data).all() for p in self.model.parameters()):
+        if not all(np.isfinite(raw(p)).all() for p in self.model.parameters()):
             raise TrainingDiverged(self._divergence("a weight is NaN or infinite", self.epoch))
+        with self._writing(self.run_dir.checkpoint_path):
+            self._write_checkpoint(shuffle_state)
+        self.saved_at = (self.epoch, self.batch)
+        self.saved_step = self.optimizer.steps
+
+    @contextlib.contextmanager
+    def _writing(self, file):
+        """Turn a failed write (disk full, file too large) into one line naming the file
+        and the checkpoint that is kept."""
+        try:
+            yield
+        except OSError as exc:
+            kept = ("no checkpoint had been written yet" if self.saved_at is None else
+                    f"the last checkpoint, {self.run_dir.checkpoint_path}, is kept (it holds "
+                    f"{_position(*self.saved_at)}, step {self.saved_step})")
+            raise RunError(f"{file}: cannot be written: {reason(exc)}; {kept}") from None
+
+    def _write_checkpoint(self, shuffle_state):
         save_checkpoint(self.run_dir.checkpoint_path, {
             "config": self.run_config,
             "model": self.model.state_dict(),
@@ -220,7 +269,6 @@ class Trainer:
                          "totals": self.totals},
             "metrics": self.metrics,
         })
-        self.saved_at = (self.epoch, self.batch)
 
     def _divergence(self, what, epoch):
         if self.saved_at is None:
@@ -241,7 +289,8 @@ class Trainer:
             "seconds": sum(row["seconds"] for row in self.metrics),
             "checkpoint": str(self.run_dir.checkpoint_path),
         }
-        self.run_dir.write_results(results)
+        with self._writing(self.run_dir.results_path):
+            self.run_dir.write_results(results)
         return results
 
 
