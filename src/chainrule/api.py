@@ -14,12 +14,12 @@ matrix reshaped to (out.size,) + out.shape. Every VJP accepts leading batch axes
 rows come out of that single pass; there is no Python loop over outputs.
 """
 
-import contextlib
 import functools
 
 from chainrule import _backend
 from chainrule._core import engine
 from chainrule._core.modes import enable_grad, modes
+from chainrule._core.modes import transforming as _transforming
 from chainrule._core.tensor import Tensor, is_differentiable_dtype, raw
 from chainrule._tree import tree_flatten, tree_map, tree_unflatten
 from chainrule.errors import GradientError
@@ -27,16 +27,6 @@ from chainrule.ops.elementwise import identity
 from chainrule.ops.shape import broadcast_to, moveaxis, reshape
 
 xp = _backend.xp
-
-@contextlib.contextmanager
-def _transforming():
-    """Mark a transformation as running: nested ones must then build differentiable results."""
-    modes.transform_depth += 1
-    try:
-        yield
-    finally:
-        modes.transform_depth -= 1
-
 
 def _as_input(value, where):
     """A fresh graph node standing for one input leaf (distinct from any outer node)."""

@@ -29,6 +29,22 @@ def _grad_mode(enabled):
         modes.grad_enabled = previous
 
 
+@contextlib.contextmanager
+def transforming():
+    """Mark a transformation as running: Tensors in its graph must not leave it silently,
+    and nested transformations build differentiable results."""
+    modes.transform_depth += 1
+    try:
+        yield
+    finally:
+        modes.transform_depth -= 1
+
+
+def in_differentiated_graph(tensor):
+    """True when a transformation is differentiating through `tensor` right now."""
+    return tensor.requires_grad and modes.grad_enabled and modes.transform_depth > 0
+
+
 def no_grad():
     """Context in which no op records a graph (inference, optimiser steps)."""
     return _grad_mode(False)

@@ -1,7 +1,7 @@
 """Tensor: an array that remembers the op that made it, so gradients can flow back."""
 
 from chainrule import _backend
-from chainrule._core.modes import modes
+from chainrule._core.modes import in_differentiated_graph, modes
 from chainrule.errors import GradientError
 
 _DIFFERENTIABLE_KINDS = "fc"
@@ -56,7 +56,7 @@ class Tensor:
     @classmethod
     def _from_op(cls, data, prim, args, kwargs, parents):
         node = cls.__new__(cls)
-        node.data = data
+        node.data = data if isinstance(data, _backend.ndarray) else _backend.asarray(data)
         node.requires_grad = True
         node.grad = None
         node.name = None
@@ -94,10 +94,12 @@ class Tensor:
 
     def item(self):
         """The single value of a one-element tensor as a Python number."""
+        _refuse_exit(self, ".item()", _NUMBER_INSTEAD)
         return self.data.item()
 
     def tolist(self):
         """The values as nested Python lists of Python numbers (a number for 0-d)."""
+        _refuse_exit(self, ".tolist()", _ARRAY_INSTEAD)
         return self.data.tolist()
 
     def detach(self):
@@ -147,18 +149,21 @@ class Tensor:
 
     def __array__(self, dtype=None, copy=None):
         if self.requires_grad and modes.grad_enabled:
-            raise TypeError(
-                "cannot turn a Tensor that requires grad into a NumPy array: that would "
-                "drop it from the graph. Use .detach().numpy() (or compute under no_grad)."
+            raise GradientError(
+                "cannot turn a Tensor that requires grad into a NumPy array (np.asarray, or "
+                "storing it into a NumPy array): that would drop it from the graph. "
+                + _ARRAY_INSTEAD
             )
         if dtype is not None and dtype != self.data.dtype:
             return self.data.astype(dtype)
         return self.data.copy() if copy else self.data
 
     def __float__(self):
+        _refuse_exit(self, "float() (or a math.* function)", _NUMBER_INSTEAD)
         return float(self.data)
 
     def __int__(self):
+        _refuse_exit(self, "int()", _NUMBER_INSTEAD)
         return int(self.data)
 
     def __index__(self):
@@ -189,6 +194,27 @@ class Tensor:
         elif self.requires_grad:
             facts += ", requires_grad=True"
         return f"Tensor({values}, {facts})"
+
+
+_NUMBER_INSTEAD = (
+    "Use the array functions instead (np.sin(x), not math.sin(x)); build arrays with "
+    "np.stack or x.at[i].set(v) rather than storing into a NumPy array; wrap a value that "
+    "should be a constant in cr.stop_gradient(x); or compute the number outside the function."
+)
+_ARRAY_INSTEAD = (
+    "Build arrays with np.stack([...]) or x.at[i].set(v) instead of writing into a NumPy "
+    "array; use cr.stop_gradient(x) (or x.detach().numpy()) for a value that should be a "
+    "constant; or compute it outside the function."
+)
+
+
+def _refuse_exit(tensor, operation, instead):
+    """Raise rather than let `operation` turn a differentiated Tensor into a plain value."""
+    if in_differentiated_graph(tensor):
+        raise GradientError(
+            f"{operation} on a Tensor that is being differentiated would drop it from the "
+            f"graph and give a wrong derivative. {instead}"
+        )
 
 
 def raw(value):
