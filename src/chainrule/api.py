@@ -176,7 +176,7 @@ def _check_output(out, name, scalar=False):
             f"{name}: f returned {type(out).__name__} {_short(out)}, not an array or Tensor; "
             + _PYTHON_VALUE_HINT
         )
-    if dtype.kind not in "fc" or (scalar and dtype.kind != "f"):
+    if dtype.kind not in "fc":
         raise GradientError(
             f"{name}: f returned dtype {dtype}; only real floating-point outputs have "
             "derivatives (an integer or boolean result is piecewise constant)"
@@ -188,13 +188,39 @@ def _check_output(out, name, scalar=False):
         )
 
 
+def _check_complex(outputs, inputs, name, holomorphic, mode="rev"):
+    """JAX's rule: a complex output (reverse mode) or input (forward mode) has no single
+    derivative unless f is holomorphic; holomorphic=True needs complex outputs and inputs."""
+    kinds = {
+        "output": [xp.asarray(raw(o)).dtype.kind for o in outputs],
+        "input": [n.dtype.kind for n in inputs],
+    }
+    if holomorphic:
+        for what, found in kinds.items():
+            if any(kind != "c" for kind in found):
+                raise GradientError(
+                    f"{name}: holomorphic=True needs complex {what}s; got a real {what}"
+                )
+        return
+    what = "output" if mode == "rev" else "input"
+    if "c" in kinds[what]:
+        raise GradientError(
+            f"{name}: f has a complex {what}, so it has no single {mode}-mode derivative; "
+            "pass holomorphic=True if f is holomorphic (the result is then f'(z)), or use "
+            "cr.vjp/cr.jvp with a cotangent or tangent of your choice (see docs/core.md)"
+        )
+
+
 def _short(value):
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def value_and_grad(f, argnums=0, has_aux=False):
-    """A function returning (f(*args), df/d(args[argnums])); with has_aux, ((f, aux), grad)."""
+def value_and_grad(f, argnums=0, has_aux=False, holomorphic=False):
+    """A function returning (f(*args), df/d(args[argnums])); with has_aux, ((f, aux), grad).
+
+    A complex output needs `holomorphic=True` (the gradient is then f'(z)), as in JAX.
+    """
 
     @functools.wraps(f)
     def value_and_grad_f(*args):
@@ -203,6 +229,7 @@ def value_and_grad(f, argnums=0, has_aux=False):
             raise GradientError("grad: with has_aux=True, f must return a pair (value, aux)")
         out, aux = trace.out if has_aux else (trace.out, None)
         _check_output(out, "grad", scalar=True)
+        _check_complex([out], trace.inputs, "grad", holomorphic)
         grads = trace.pack(trace.backward([out], [_seed_like(out)]))
         value = trace.result(out)
         return ((value, trace.result(aux)) if has_aux else value), grads
@@ -210,9 +237,9 @@ def value_and_grad(f, argnums=0, has_aux=False):
     return value_and_grad_f
 
 
-def grad(f, argnums=0, has_aux=False):
+def grad(f, argnums=0, has_aux=False, holomorphic=False):
     """A function returning the gradient of scalar f with respect to args[argnums]."""
-    value_and_grad_f = value_and_grad(f, argnums, has_aux)
+    value_and_grad_f = value_and_grad(f, argnums, has_aux, holomorphic)
 
     @functools.wraps(f)
     def grad_f(*args):
@@ -321,7 +348,7 @@ def jvp(f, primals, tangents):
     return trace.result(trace.out), tree_unflatten(out_def, tangent_out)
 
 
-def jacobian(f, argnums=0, mode="rev"):
+def jacobian(f, argnums=0, mode="rev", holomorphic=False):
     """d f / d args[argnums] as an array of shape out.shape + in.shape.
 
     mode="rev": one backward pass per output leaf, seeded with a batch of cotangents (the
@@ -338,6 +365,7 @@ def jacobian(f, argnums=0, mode="rev"):
         out_leaves, out_def = tree_flatten(trace.out)
         for leaf in out_leaves:
             _check_output(leaf, "jacobian")
+        _check_complex(out_leaves, trace.inputs, "jacobian", holomorphic, mode)
         if mode == "rev":
             blocks = [_reverse_rows(trace, leaf) for leaf in out_leaves]
         else:

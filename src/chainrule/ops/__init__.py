@@ -15,11 +15,14 @@ from chainrule.ops.decompositions import (
 from chainrule.ops.elementwise import (
     absolute,
     add,
+    angle,
     arccos,
     arcsin,
     arctan,
     astype,
     clip,
+    conj,
+    conjugate,
     cos,
     cosh,
     divide,
@@ -27,6 +30,7 @@ from chainrule.ops.elementwise import (
     exp2,
     expm1,
     identity,
+    imag,
     log,
     log1p,
     log2,
@@ -36,6 +40,8 @@ from chainrule.ops.elementwise import (
     multiply,
     negative,
     power,
+    real,
+    reciprocal,
     relu,
     sigmoid,
     sign,
@@ -48,7 +54,7 @@ from chainrule.ops.elementwise import (
     tanh,
     where,
 )
-from chainrule.ops.indexing import getitem, index_add, index_set, sort, take_along_axis
+from chainrule.ops.indexing import getitem, index_add, index_set, sort, take, take_along_axis
 from chainrule.ops.linalg import dot, einsum, matmul, outer
 from chainrule.ops.linalg_solve import det, inv, matrix_power, multi_dot, pinv, slogdet, solve
 from chainrule.ops.norms import norm
@@ -85,6 +91,13 @@ from chainrule.ops.special import log_softmax, softmax
 abs = absolute  # noqa: A001 - NumPy's alias
 
 __all__ = [
+    "angle",
+    "conj",
+    "conjugate",
+    "imag",
+    "real",
+    "reciprocal",
+    "take",
     "cholesky",
     "det",
     "eig",
