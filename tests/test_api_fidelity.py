@@ -1,6 +1,8 @@
 """The functional API never drops the graph: vjp/jvp results are differentiable in every
 argument, pytree outputs keep their structure, and every way out of the graph raises."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -181,3 +183,93 @@ class TestPytreeOutputs:
             vjp_fn(np.ones(2))
         with pytest.raises(cr.GradientError, match=r"shape \(3,\)"):
             cr.vjp(np.sin, X)[1](np.ones(3))
+
+
+class TestNoSilentExitFromTheGraph:
+    """Each way a Tensor could become a plain number or array inside a transformation."""
+
+    def test_float_and_math_functions_raise_naming_what_to_write_instead(self):
+        with pytest.raises(cr.GradientError, match=r"float\(\).*np\.sin"):
+            cr.grad(lambda s: s * float(s))(2.0)
+        with pytest.raises(cr.GradientError, match="math"):
+            cr.grad(lambda s: math.sin(s))(0.3)
+        with pytest.raises(cr.GradientError, match="float"):
+            cr.grad(lambda w: w[0] * math.exp(w[0]))(np.array([0.5, 1.0]))
+
+    def test_item_int_tolist_and_integer_astype_raise(self):
+        cases = {
+            r"\.item\(\)": lambda s: s * s.item(),
+            r"int\(\)": lambda s: s * int(s),
+            r"\.tolist\(\)": lambda s: s * s.tolist(),
+            r"astype\(int64\).*stop_gradient": lambda s: s * s.astype(np.int64),
+        }
+        for message, f in cases.items():
+            with pytest.raises(cr.GradientError, match=message):
+                cr.grad(f)(2.0)
+
+    def test_storing_into_a_numpy_array_raises(self):
+        def store_slice(b):
+            z = np.zeros(3)
+            z[0:2] = b[0:2]
+            return (z * b).sum()
+
+        with pytest.raises(cr.GradientError, match=r"np\.stack.*x\.at\[i\]\.set"):
+            cr.grad(store_slice)(np.array([1.0, 2.0, 3.0]))
+
+    def test_storing_one_element_raises_with_our_error_as_the_cause(self):
+        # NumPy turns any failure of float() on a sequence-like object into its own
+        # ValueError; ours is its cause, so the message still says what to write instead.
+        def store_element(b):
+            z = np.zeros(3)
+            z[0] = b[0]
+            return (z * b).sum() + z.sum()
+
+        with pytest.raises((cr.GradientError, ValueError)) as caught:
+            cr.grad(store_element)(np.array([1.0, 2.0, 3.0]))
+        error = caught.value
+        error = error if isinstance(error, cr.GradientError) else error.__cause__
+        assert isinstance(error, cr.GradientError) and "x.at[i].set" in str(error)
+
+    def test_the_written_alternatives_give_the_right_gradient(self):
+        b = np.array([1.0, 2.0, 3.0])
+
+        def with_at_set(b):
+            z = np.zeros(3)
+            z = cr.Tensor(z).at[0].set(b[0])
+            return (z * b).sum() + z.sum()
+
+        np.testing.assert_allclose(cr.grad(with_at_set)(b), [3.0, 0.0, 0.0])
+        assert cr.grad(lambda s: s * np.sin(s))(0.3) == pytest.approx(
+            np.sin(0.3) + 0.3 * np.cos(0.3), rel=1e-14
+        )
+        assert cr.grad(lambda s: s * float(cr.stop_gradient(s)))(2.0) == 2.0
+
+    def test_outputs_that_are_not_float_arrays_raise(self):
+        for f in (lambda x: 3.0, lambda x: None, lambda x: "loss", lambda x: np.allclose(x, 1.0),
+                  lambda x: (x > 0).sum()):
+            with pytest.raises(cr.GradientError, match="grad: f returned"):
+                cr.grad(f)(1.0)
+        with pytest.raises(cr.GradientError, match="scalar"):
+            cr.grad(lambda x: x * 2)(np.ones(3))
+
+    def test_what_keeps_working(self):
+        # control flow on comparisons and on np.allclose, piecewise-constant functions
+        def piecewise(x):
+            if x > 0 and not np.allclose(x, 5.0):
+                return x * np.floor(x) + np.sign(x) + np.argmax(np.stack([x, -x]))
+            return -x
+
+        assert cr.grad(piecewise)(2.5) == 2.0
+        assert cr.grad(piecewise)(-2.5) == -1.0
+        # no_grad, stop_gradient, and Tensors outside any transformation (PyTorch's rules)
+        t = cr.Tensor(2.0, requires_grad=True)
+        with cr.no_grad():
+            assert float(t * 2) == 4.0
+        assert float(t * 2) == 4.0 and (t * 2).item() == 4.0
+        assert cr.grad(lambda x: x * float(cr.Tensor(3.0)))(2.0) == 3.0
+        # the tutorial's forward takes math.log of a Tensor, and its value is unchanged
+        from test_tutorial import cross_entropy, tutorial_output
+
+        y, y_ = tutorial_output()
+        assert float(cross_entropy(y, y_)) == pytest.approx(1.1711829815, abs=1e-10)
+        assert cr.grad(cross_entropy)(y, y_)[2] == pytest.approx(-3.2258064516, abs=1e-9)

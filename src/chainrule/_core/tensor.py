@@ -94,12 +94,12 @@ class Tensor:
 
     def item(self):
         """The single value of a one-element tensor as a Python number."""
-        _refuse_exit(self, ".item()", _NUMBER_INSTEAD)
+        refuse_graph_exit(self, ".item()", NUMBER_INSTEAD)
         return self.data.item()
 
     def tolist(self):
         """The values as nested Python lists of Python numbers (a number for 0-d)."""
-        _refuse_exit(self, ".tolist()", _ARRAY_INSTEAD)
+        refuse_graph_exit(self, ".tolist()", ARRAY_INSTEAD)
         return self.data.tolist()
 
     def detach(self):
@@ -152,18 +152,20 @@ class Tensor:
             raise GradientError(
                 "cannot turn a Tensor that requires grad into a NumPy array (np.asarray, or "
                 "storing it into a NumPy array): that would drop it from the graph. "
-                + _ARRAY_INSTEAD
+                + ARRAY_INSTEAD
             )
         if dtype is not None and dtype != self.data.dtype:
             return self.data.astype(dtype)
         return self.data.copy() if copy else self.data
 
     def __float__(self):
-        _refuse_exit(self, "float() (or a math.* function)", _NUMBER_INSTEAD)
+        refuse_graph_exit(
+            self, "float() (a math.* function, or storing into a NumPy array)", NUMBER_INSTEAD
+        )
         return float(self.data)
 
     def __int__(self):
-        _refuse_exit(self, "int()", _NUMBER_INSTEAD)
+        refuse_graph_exit(self, "int()", NUMBER_INSTEAD)
         return int(self.data)
 
     def __index__(self):
@@ -196,19 +198,19 @@ class Tensor:
         return f"Tensor({values}, {facts})"
 
 
-_NUMBER_INSTEAD = (
+NUMBER_INSTEAD = (
     "Use the array functions instead (np.sin(x), not math.sin(x)); build arrays with "
     "np.stack or x.at[i].set(v) rather than storing into a NumPy array; wrap a value that "
     "should be a constant in cr.stop_gradient(x); or compute the number outside the function."
 )
-_ARRAY_INSTEAD = (
+ARRAY_INSTEAD = (
     "Build arrays with np.stack([...]) or x.at[i].set(v) instead of writing into a NumPy "
     "array; use cr.stop_gradient(x) (or x.detach().numpy()) for a value that should be a "
     "constant; or compute it outside the function."
 )
 
 
-def _refuse_exit(tensor, operation, instead):
+def refuse_graph_exit(tensor, operation, instead):
     """Raise rather than let `operation` turn a differentiated Tensor into a plain value."""
     if in_differentiated_graph(tensor):
         raise GradientError(
