@@ -1,7 +1,9 @@
 """Python operators and array methods on Tensor, each a call to a chainrule op."""
 
+import numpy
+
 from chainrule._core.modes import is_grad_enabled
-from chainrule._core.tensor import Tensor
+from chainrule._core.tensor import Tensor, refuse_graph_exit
 from chainrule.ops import elementwise as ew
 from chainrule.ops import linalg, reductions, special
 from chainrule.ops import shape as shape_ops
@@ -76,6 +78,23 @@ def _with_numpy_keywords(name, method):
         return method(self, *args, **kwargs)
 
     return with_numpy_keywords
+
+
+def _astype(tensor, dtype):
+    """Float to float stays in the graph; an integer or boolean copy is a constant (its
+    derivative is zero almost everywhere), refused where a transformation differentiates."""
+    dtype = numpy.dtype(dtype)
+    if dtype == tensor.dtype:
+        return tensor
+    if dtype.kind in "fc":
+        return ew.astype(tensor, dtype)
+    refuse_graph_exit(
+        tensor,
+        f"astype({dtype})",
+        "Use np.floor, np.round or np.sign (piecewise constant, zero derivative) on the "
+        "Tensor, or cr.stop_gradient(x).astype(...) for an index or a count.",
+    )
+    return Tensor._constant(tensor.data.astype(dtype))
 
 
 def _comparison(compare):
@@ -158,7 +177,7 @@ METHODS = {
     "conj": ew.conj,
     "conjugate": ew.conj,
     "clip": lambda self, lower=None, upper=None: ew.clip(self, lower, upper),
-    "astype": lambda self, dtype: ew.astype(self, dtype) if dtype != self.dtype else self,
+    "astype": _astype,
     "dot": lambda self, other: linalg.dot(self, other),
     "argmax": lambda self, axis=None: self.data.argmax(axis),
     "argmin": lambda self, axis=None: self.data.argmin(axis),
