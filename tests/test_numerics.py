@@ -54,3 +54,40 @@ def test_cross_entropy_and_its_gradient_are_finite_for_logits_of_1e4(logits, dty
             onehot = np.eye(len(logits))[[1, 0]]
             expected = (probabilities - ((1 - smoothing) * onehot + smoothing / len(logits))) / 2
             np.testing.assert_allclose(grad, expected, atol=1e-6)
+
+
+def test_std_gradient_over_a_length_one_axis_is_zero_not_nan():
+    # Issue 8: cr.grad(np.std)(np.array([3.5])) was [nan].
+    np.testing.assert_array_equal(cr.grad(np.std)(np.array([3.5])), [0.0])
+    x = np.array([[3.5], [-1.0]])
+    for axis in (1, (1,), (0, 1)):
+        for keepdims in (False, True):
+            def total_std(x, axis=axis, keepdims=keepdims):
+                return np.std(x, axis=axis, keepdims=keepdims).sum()
+
+            grad = cr.grad(total_std)(x)
+            assert np.all(np.isfinite(grad))
+    np.testing.assert_array_equal(cr.grad(lambda x: np.std(x, axis=1).sum())(x), [[0.0], [0.0]])
+
+
+@pytest.mark.parametrize("ddof", [0, 1])
+def test_std_derivatives_at_zero_spread_are_zero_in_every_mode(ddof):
+    # std is not differentiable where all values agree; chainrule takes 0 there, as PyTorch
+    # does, and stays finite to second order.
+    x = np.full(3, 2.0)
+
+    def std(x):
+        return np.std(x, ddof=ddof)
+
+    np.testing.assert_array_equal(cr.grad(std)(x), np.zeros(3))
+    np.testing.assert_array_equal(cr.jacobian(std, mode="fwd")(x), np.zeros(3))
+    np.testing.assert_array_equal(cr.hessian(std)(x), np.zeros((3, 3)))
+    assert cr.jvp(std, (x,), (np.ones(3),))[1] == 0.0
+
+
+def test_std_gradient_away_from_zero_spread_is_the_closed_form():
+    x = np.array([1.0, 2.0, 4.0, 7.0])
+    for ddof in (0, 1):
+        expected = (x - x.mean()) / ((x.size - ddof) * np.std(x, ddof=ddof))
+        grad = cr.grad(lambda x, ddof=ddof: np.std(x, ddof=ddof))(x)
+        np.testing.assert_allclose(grad, expected)
