@@ -48,6 +48,7 @@ OPS = {
     "tanh": (lambda z: np.tanh(z * 0.5), False),
     "reciprocal": (np.reciprocal, True),
     "absolute": (np.abs, True),
+    "sign": (np.sign, True),
     "real": (np.real, False),
     "imag": (np.imag, False),
     "conjugate": (np.conj, False),

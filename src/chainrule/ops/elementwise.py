@@ -350,8 +350,19 @@ def _(g, ans, x, deg=False):
 
 @primitive(numpy=numpy.sign)
 def sign(x):
-    """The sign of x; its derivative is zero everywhere it exists."""
+    """The sign of x (z / |z| for complex z); for real x its derivative is 0 where it exists."""
     return xp.sign(x)
+
+
+@sign.defvjp
+def _(g, ans, x):
+    if not xp.iscomplexobj(x):
+        return g * 0
+    # sign(z) = z / |z| varies along the circle: g / |z| - Re(g z) conj(z) / |z|^3, 0 at 0.
+    radius = xp.abs(x)
+    at_zero = raw(radius) == 0
+    safe = xp.where(at_zero, 1, radius)
+    return xp.where(at_zero, 0, g / safe - xp.real(g * x) * xp.conj(x) / safe**3)
 
 
 def _tie_share(winner, other):
