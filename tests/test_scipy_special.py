@@ -6,15 +6,18 @@ reverse and forward mode, with hypothesis-drawn (broadcast) shapes.
 
 import subprocess
 import sys
+from functools import partial
 
 import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
 
 import chainrule as cr
 
 special = pytest.importorskip("scipy.special")
+from chainrule.scipy import special as cr_special  # noqa: E402 - needs SciPy
 
 RNG = np.random.default_rng(1)
 
@@ -176,8 +179,97 @@ def test_chainrule_works_and_never_imports_scipy_when_scipy_is_missing():
         "import sys; sys.modules['scipy'] = None\n"
         "import numpy as np, chainrule as cr\n"
         "print(cr.grad(lambda x: np.exp(x).sum())(np.zeros(2)))\n"
-        "try:\n    np.frexp(cr.Tensor(np.ones(2)))\nexcept TypeError as e:\n    print('TypeError')\n"
+        "try:\n    np.frexp(cr.Tensor(np.ones(2)))\nexcept TypeError:\n    print('TypeError')\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["[1.", "1.]", "TypeError"]
+
+
+def axes(ndim):
+    """Every axis argument NumPy accepts for an ndim array: None, an int, a tuple."""
+    return st.one_of(
+        st.none(),
+        st.integers(-ndim, ndim - 1),
+        st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True).map(tuple),
+    )
+
+
+@given(shape=array_shapes(min_dims=1, max_dims=3, max_side=2), data=st.data())
+def test_logsumexp_with_weights_matches_scipy_and_finite_differences(shape, data):
+    axis = data.draw(axes(len(shape)))
+    keepdims = data.draw(st.booleans())
+    a, b = anywhere(shape), positive(shape)
+    f = partial(cr_special.logsumexp, axis=axis, keepdims=keepdims)
+    np.testing.assert_allclose(f(a, b=b), special.logsumexp(a, axis, b, keepdims))
+    np.testing.assert_allclose(f(a), special.logsumexp(a, axis, keepdims=keepdims))
+    check(lambda a, b: f(a, b=b), a, b)
+    check(f, a)
+
+
+def test_logsumexp_with_signed_weights_returns_scipys_sign():
+    a, b = anywhere((3, 4)), anywhere((3, 4))
+    out, sign = cr_special.logsumexp(a, axis=1, b=b, return_sign=True)
+    expected_out, expected_sign = special.logsumexp(a, axis=1, b=b, return_sign=True)
+    np.testing.assert_allclose(out, expected_out)
+    np.testing.assert_array_equal(sign, expected_sign)
+    check(lambda a, b: cr_special.logsumexp(a, axis=1, b=b, return_sign=True)[0], a, b)
+    with np.errstate(all="ignore"):
+        negative = cr_special.logsumexp(np.zeros(2), b=np.array([-1.0, -2.0]))
+    assert np.isnan(negative)
+
+
+def test_logsumexp_is_finite_for_huge_logits_and_zero_weights():
+    a = np.array([1e4, -1e4, 5.0])
+    b = np.array([1.0, 2.0, 0.0])
+    np.testing.assert_allclose(cr_special.logsumexp(a, b=b), special.logsumexp(a, b=b))
+    assert np.all(np.isfinite(cr.grad(lambda a: cr_special.logsumexp(a, b=b))(a)))
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("axis", [None, 0, -1, (0, 1)])
+def test_softmax_over_any_axes_matches_scipy_and_finite_differences(name, axis):
+    ours, theirs = getattr(cr_special, name), getattr(special, name)
+    x = anywhere((2, 3))
+    np.testing.assert_allclose(ours(x, axis=axis), theirs(x, axis=axis))
+    check(lambda x: ours(x, axis=axis), x)
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_multigammaln_matches_scipy_and_finite_differences(d):
+    a = RNG.uniform(2.0, 3.0, size=(2, 3))
+    np.testing.assert_allclose(cr_special.multigammaln(a, d), special.multigammaln(a, d))
+    check(lambda a: cr_special.multigammaln(a, d), a)
+    assert cr_special.multigammaln(np.float32(2.5), d).dtype == np.float32
+    with pytest.raises(ValueError, match="greater than"):
+        cr_special.multigammaln(0.2, 3)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2])
+def test_polygamma_matches_scipy_and_finite_differences(n):
+    x = positive((2, 2))
+    np.testing.assert_allclose(cr_special.polygamma(n, x), special.polygamma(n, x))
+    check(lambda x: cr_special.polygamma(n, x), x)
+    with pytest.raises(cr.GradientError, match="polygamma.*argument 0"):
+        cr.grad(lambda n: cr_special.polygamma(n, 1.5))(float(n))
+
+
+def test_softplus_matches_scipy_and_finite_differences():
+    x = np.array([-800.0, -1.0, 0.0, 2.0, 800.0])
+    np.testing.assert_allclose(cr_special.softplus(x), np.logaddexp(0, x))
+    np.testing.assert_allclose(cr.grad(lambda x: cr_special.softplus(x).sum())(x),
+                               special.expit(x))
+    check(cr_special.softplus, anywhere((2, 2)))
+
+
+@pytest.mark.parametrize(
+    "call, replacement",
+    [
+        (lambda t: special.logsumexp(t), "chainrule.scipy.special.logsumexp"),
+        (lambda t: special.polygamma(1, t), "chainrule.scipy.special.polygamma"),
+        (lambda t: special.multigammaln(t, 2), "chainrule.scipy.special.multigammaln"),
+    ],
+)
+def test_scipys_own_function_on_a_tensor_names_the_replacement(call, replacement):
+    with pytest.raises(cr.GradientError, match=replacement.replace(".", r"\.")):
+        cr.grad(lambda x: call(x).sum())(positive((3,)) + 1)

@@ -149,10 +149,13 @@ class Tensor:
 
     def __array__(self, dtype=None, copy=None):
         if self.requires_grad and modes.grad_enabled:
+            from chainrule.scipy._replacements import replacement_hint
+
             raise GradientError(
                 "cannot turn a Tensor that requires grad into a NumPy array (np.asarray, or "
                 "storing it into a NumPy array): that would drop it from the graph. "
                 + ARRAY_INSTEAD
+                + replacement_hint()
             )
         if dtype is not None and dtype != self.data.dtype:
             return self.data.astype(dtype)
