@@ -199,3 +199,11 @@ def test_complex64_stays_complex64():
     z = complex_sample(3).astype(np.complex64)
     assert cr.grad(lambda z: np.abs(z).sum())(z).dtype == np.complex64
     assert cr.grad(lambda z: np.sin(z).sum(), holomorphic=True)(z).dtype == np.complex64
+
+
+def test_the_docs_example_runs():
+    from test_extend import docs_example
+
+    namespace = {}
+    exec(docs_example("## Complex numbers"), namespace)
+    assert cr.grad(np.abs)(3 + 4j) == pytest.approx(0.6 - 0.8j)

@@ -1,5 +1,7 @@
 """chainrule.extend: a new op is defined, differentiated and dispatched from one place."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -83,3 +85,18 @@ def test_register_numpy_without_op_marks_a_function_as_having_no_derivative(disp
         np.spacing(cr.Tensor([1.0], requires_grad=True))
     register_numpy(np.spacing)
     np.testing.assert_array_equal(np.spacing(cr.Tensor([1.0])), np.spacing([1.0]))
+
+
+def docs_example(heading):
+    """The first Python block under `heading` in docs/core.md."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "core.md").read_text()
+    section = text.split(f"\n{heading}\n", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_docs_example_runs(dispatch_tables):
+    namespace = {}
+    exec(docs_example("## Adding a primitive: chainrule.extend"), namespace)
+    np.testing.assert_allclose(
+        cr.grad(lambda x: np.cbrt(x).sum())(namespace["x"]), [1 / 3, 1 / 12]
+    )
