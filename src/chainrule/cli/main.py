@@ -13,7 +13,8 @@ from chainrule.cli import evaluate_cmd, predict_cmd, train_cmd
 from chainrule.errors import ChainruleError
 
 BUILTIN = {"train": train_cmd, "evaluate": evaluate_cmd, "predict": predict_cmd}
-OPTIONAL = {"explain": "chainrule.cli.explain_cmd", "plot": "chainrule.cli.plot_cmd"}
+OPTIONAL = {"explain": "chainrule.cli.explain_cmd", "plot": "chainrule.cli.plot_cmd",
+            "serve": "chainrule.cli.serve_cmd"}
 
 
 def build_parser(requested=None):
@@ -73,6 +74,9 @@ def main(argv=None):
         print(f"chainrule {args.command}: error: {exc}", file=sys.stderr)
     except OSError as exc:
         print(f"chainrule {args.command}: error: {exc}", file=sys.stderr)
+    except MemoryError:
+        print(f"chainrule {args.command}: error: out of memory (the input is too large for "
+              "the memory this process may use)", file=sys.stderr)
     except KeyboardInterrupt:
         print(f"chainrule {args.command}: interrupted", file=sys.stderr)
         return 130
