@@ -4,7 +4,6 @@ import io
 import pickle
 import struct
 import sys
-import time
 import tracemalloc
 import zlib
 
@@ -134,7 +133,6 @@ def test_uint8_mnist_npy_comes_back_as_itself(tmp_path):
 
 def assert_refused(path, match):
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         with pytest.raises(DataError, match=match) as raised:
             load_digit_image(path)
@@ -142,7 +140,7 @@ def assert_refused(path, match):
     finally:
         tracemalloc.stop()
     assert str(path) in str(raised.value)
-    assert time.perf_counter() - started < 1 and peak < 16 << 20
+    assert peak < 16 << 20
 
 
 def png_header_claiming(width, height):
@@ -216,7 +214,26 @@ def test_npy_that_is_not_picture_shaped_is_refused(tmp_path, shape):
 
 
 def test_missing_file_is_refused(tmp_path):
-    assert_refused(tmp_path / "absent.png", "not a readable picture")
+    assert_refused(tmp_path / "absent.png", "no such picture")
+
+
+def test_a_file_pillow_cannot_identify_is_named_not_its_in_memory_copy(tmp_path):
+    (tmp_path / "odd.png").write_bytes(b"\x00" * 64)
+    assert_refused(tmp_path / "odd.png", r"odd\.png: not a readable picture: cannot identify "
+                                         r"image file it$")
+
+
+def test_a_large_picture_is_reduced_while_decoding_to_the_same_digit(tmp_path, seven):
+    large = draw_seven().resize((600 * 6, 400 * 6), Image.NEAREST)
+    for name, options in (("large.png", {}), ("large.jpg", {"quality": 95})):
+        digit = load_digit_image(save(large, tmp_path / name, **options))
+        assert_mnist_like(digit)
+        assert np.abs(digit - seven).mean() < 0.02
+
+
+def test_a_picture_too_large_to_decode_in_the_budget_is_refused_before_decoding(tmp_path):
+    path = save(Image.new("RGBA", (5000, 5000), (255, 255, 255, 255)), tmp_path / "big.png")
+    assert_refused(path, r"big\.png: a 5000x5000 RGBA picture needs \d+ MiB to decode")
 
 
 def test_without_pillow_the_error_says_what_to_install(tmp_path, monkeypatch):

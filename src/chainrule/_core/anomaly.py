@@ -1,33 +1,49 @@
 """Anomaly checks: find the first NaN/inf and name the op and the user's line."""
 
+import linecache
 import os
-import traceback
+import sys
 
 from chainrule import _backend
 from chainrule._core.tensor import raw
 from chainrule.errors import AnomalyError
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_ENGINE_DIRS = tuple(os.path.join(_PACKAGE_DIR, name) for name in ("_core", "ops", "api.py"))
+_ENGINE_DIRS = tuple(os.path.join(_PACKAGE_DIR, name)
+                     for name in ("_core", "ops", "api.py", os.path.join("nn", "functional.py")))
 _STDLIB_DIR = os.path.dirname(os.path.abspath(os.__file__))
+_CLI_DIR = os.path.join(_PACKAGE_DIR, "cli")
 
 
 def user_frame():
     """`file:line: code` of the line that made the op: the innermost frame of user code.
 
     User code is anything outside chainrule and the standard library. When chainrule itself
-    is the user (its CLI trains a model), it is the innermost frame outside the engine,
-    such as the layer that called the op.
+    is the user (its command line trains a model), it is the innermost frame outside the
+    engine, such as the layer that called the op, named with the layer's class.
     """
     engine_caller = None
-    for frame in reversed(traceback.extract_stack()[:-1]):
-        path = os.path.abspath(frame.filename)
+    frame = sys._getframe(1)
+    while frame is not None:
+        path = os.path.abspath(frame.f_code.co_filename)
+        if path.startswith(_CLI_DIR):
+            break
         if not path.startswith((_PACKAGE_DIR, _STDLIB_DIR)):
-            return f"{frame.filename}:{frame.lineno}: {frame.line}"
+            return _describe(frame)
         if engine_caller is None and path.startswith(_PACKAGE_DIR):
             if not path.startswith(_ENGINE_DIRS):
-                engine_caller = f"{frame.filename}:{frame.lineno}: {frame.line}"
+                engine_caller = _describe(frame, with_layer=True)
+        frame = frame.f_back
     return engine_caller or "<unknown>"
+
+
+def _describe(frame, with_layer=False):
+    code = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+    layer = frame.f_locals.get("self") if with_layer else None
+    weight = getattr(getattr(layer, "weight", None), "shape", None)
+    shape = f" with weight {tuple(weight)}" if weight is not None else ""
+    where = f" (in layer {type(layer).__name__}{shape})" if layer is not None else ""
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}: {code}{where}"
 
 
 def _is_finite(value):

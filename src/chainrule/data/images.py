@@ -6,6 +6,8 @@ placed in a 28x28 field so that its centre of mass sits on pixel (14, 14).
 """
 
 import io
+import math
+import re
 import struct
 import warnings
 import zlib
@@ -14,14 +16,22 @@ from tokenize import TokenError
 
 import numpy as np
 
+from .._reading import open_regular, regular_file_size
 from ..errors import DataError, reason
 from .digit_prep import digit_from_grey
 
 MAX_PIXELS = 50_000_000
-MAX_FILE_BYTES = 64 * 2**20
+"""Larger pictures are refused before they are decoded (decompression bombs)."""
+MAX_FILE_BYTES = 32 * 2**20
 """Pictures are read into memory first (a digit's picture is small), so a size field that
 lies (a PNG chunk claiming gigabytes) cannot make the decoder allocate more than this."""
-"""Larger pictures are refused before they are decoded (decompression bombs)."""
+MAX_DECODED_BYTES = 96 * 2**20
+"""What Pillow may hold while decoding and converting one picture (after a JPEG's
+draft scaling); a larger picture is refused before decoding, so that reading any
+accepted picture stays under about 100 MB."""
+MAX_SIDE = 1024
+"""Pictures are box-reduced to at most this many pixels on their long side, right after
+decoding and before any float conversion: plenty for a 20x20 digit."""
 
 LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as Pillow's "L"
 
@@ -36,6 +46,11 @@ _PILLOW_CONVERSIONS = {
     "YCbCr": "RGB",
 }
 _PILLOW_MODES = {"L", "LA", "RGB", "RGBA", "I;16", "I;16L", "I;16B", "I;16N", "I", "F"}
+_PILLOW_BYTES = {"1": 1, "L": 1, "P": 1, "LA": 4, "La": 4, "PA": 4, "I;16": 2, "I;16L": 2,
+                 "I;16B": 2, "I;16N": 2}
+"""Bytes per pixel of Pillow's image memory by mode; 4 for every mode not listed."""
+_UNIDENTIFIED = re.compile(r"<_io\.BytesIO object at 0x[0-9a-fA-F]+>")
+_BAND_ROWS = 256
 _NPY_HEADER_READERS = {
     (1, 0): np.lib.format.read_array_header_1_0,
     (2, 0): np.lib.format.read_array_header_2_0,
@@ -76,6 +91,8 @@ def _read_picture(path):
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(encoded)) as image:
                 _check_pixel_count(*image.size, path)
+                image.draft(None, _reduced_size(image.size))  # JPEG: decode at 1/2..1/8 size
+                _check_decoded_bytes(image, path)
                 image.load()
                 return _pillow_pixels(image, path)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -83,66 +100,123 @@ def _read_picture(path):
     except DataError:
         raise
     except _PILLOW_ERRORS as exc:
-        raise DataError(f"{path}: not a readable picture: {reason(exc)}") from exc
+        problem = _UNIDENTIFIED.sub("it", reason(exc))  # Pillow names our in-memory copy
+        raise DataError(f"{path}: not a readable picture: {problem}") from exc
 
 
 def _read_bytes(path):
     """The file's bytes, refusing files too large to be a picture of a digit."""
-    try:
-        size = path.stat().st_size
+    with open_regular(path, DataError, "picture") as stream:
+        size = regular_file_size(stream)
         if size > MAX_FILE_BYTES:
             raise DataError(f"{path}: {size} bytes is over the {MAX_FILE_BYTES}-byte limit "
                             "for a picture")
-        return path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{path}: not a readable picture: {reason(exc)}") from exc
+        try:
+            return stream.read(size + 1)
+        except OSError as exc:
+            raise DataError(f"{path}: not a readable picture: {reason(exc)}") from exc
+
+
+def _check_decoded_bytes(image, path):
+    """Refuse a picture whose decoding and conversion would take over MAX_DECODED_BYTES."""
+    converted = _PILLOW_CONVERSIONS.get(image.mode, "I" if image.mode.startswith("I;16")
+                                        else image.mode)
+    per_pixel = _PILLOW_BYTES.get(image.mode, 4) + (
+        0 if converted == image.mode else _PILLOW_BYTES.get(converted, 4))
+    if converted in ("LA", "RGBA") and _reduction(image.size) > 1:
+        per_pixel += 4  # Pillow reduces a premultiplied copy
+    width, height = image.size
+    if width * height * per_pixel > MAX_DECODED_BYTES:
+        raise DataError(f"{path}: a {width}x{height} {image.mode} picture needs "
+                        f"{width * height * per_pixel // 2**20} MiB to decode, over the "
+                        f"{MAX_DECODED_BYTES // 2**20} MiB limit for a picture; scale it down "
+                        "(the digit needs only 28x28 pixels)")
+
+
+def _reduced_size(size):
+    """(width, height) shrunk by the integer factor that fits MAX_SIDE."""
+    factor = _reduction(size)
+    return tuple(-(-side // factor) for side in size)
+
+
+def _reduction(size):
+    return max(1, -(-max(size) // MAX_SIDE))
 
 
 def _pillow_pixels(image, path):
+    """The decoded picture as a (h, w[, C]) array, box-reduced in Pillow to MAX_SIDE."""
     if "transparency" in image.info and image.mode in ("L", "RGB", "P"):
         image = image.convert("RGBA")
-    image = image.convert(_PILLOW_CONVERSIONS.get(image.mode, image.mode))
+    if image.mode in _PILLOW_CONVERSIONS:
+        image = image.convert(_PILLOW_CONVERSIONS[image.mode])
     if image.mode not in _PILLOW_MODES:
         raise DataError(f"{path}: unsupported picture mode {image.mode!r}")
+    factor = _reduction(image.size)
+    if factor > 1:  # Pillow cannot reduce 16-bit modes; "I" is read as 16-bit too
+        image = (image.convert("I") if image.mode.startswith("I;16") else image).reduce(factor)
     return np.asarray(image)
 
 
 def _read_npy(path):
-    """The array in a .npy file; its header is checked (no pickles, a picture's shape) first."""
-    try:
-        with open(path, "rb") as stream:
+    """The array in a .npy file, memory-mapped; its header is checked (no pickles, a
+    picture's shape, the bytes present) before any pixel is read."""
+    with open_regular(path, DataError, "picture") as stream:
+        try:
             version = np.lib.format.read_magic(stream)
             if version not in _NPY_HEADER_READERS:
                 raise DataError(f"{path}: unsupported .npy format version {version}")
-            shape, _, dtype = _NPY_HEADER_READERS[version](stream)
-    except DataError:
-        raise
-    except _NPY_HEADER_ERRORS as exc:
-        raise DataError(f"{path}: not a readable .npy file: {reason(exc)}") from exc
-    if dtype.hasobject:
-        raise DataError(
-            f"{path}: holds pickled Python objects, which are refused; save a numeric array"
-        )
-    channel_first = len(shape) == 3 and shape[0] <= 4 < shape[-1]
-    channels = shape[0] if channel_first else shape[-1] if len(shape) == 3 else 1
-    if len(shape) not in (2, 3) or not 1 <= channels <= 4:
-        raise DataError(
-            f"{path}: array of shape {shape} is not a picture; "
-            "expected (H, W), (H, W, C) or (C, H, W) with C in 1..4"
-        )
-    height, width = shape[1:] if channel_first else shape[:2]
-    _check_pixel_count(width, height, path)
-    try:
-        array = np.array(np.load(path, mmap_mode="r", allow_pickle=False))
-    except (OSError, ValueError, EOFError) as exc:
-        raise DataError(f"{path}: not a readable .npy file: {reason(exc)}") from exc
+            shape, fortran, dtype = _NPY_HEADER_READERS[version](stream)
+        except DataError:
+            raise
+        except _NPY_HEADER_ERRORS as exc:
+            raise DataError(f"{path}: not a readable .npy file: {reason(exc)}") from exc
+        if dtype.hasobject:
+            raise DataError(
+                f"{path}: holds pickled Python objects, which are refused; save a numeric array"
+            )
+        channel_first = len(shape) == 3 and shape[0] <= 4 < shape[-1]
+        channels = shape[0] if channel_first else shape[-1] if len(shape) == 3 else 1
+        if len(shape) not in (2, 3) or not 1 <= channels <= 4:
+            raise DataError(
+                f"{path}: array of shape {shape} is not a picture; "
+                "expected (H, W), (H, W, C) or (C, H, W) with C in 1..4"
+            )
+        height, width = shape[1:] if channel_first else shape[:2]
+        _check_pixel_count(width, height, path)
+        _full_scale(np.empty(0, dtype), path)
+        offset = stream.tell()
+        size = regular_file_size(stream)
+        if offset + math.prod(shape) * dtype.itemsize > size:
+            raise DataError(f"{path}: not a readable .npy file: its {shape} {dtype} values "
+                            f"need {math.prod(shape) * dtype.itemsize} bytes, the file holds "
+                            f"{size - offset}")
+        if size > MAX_FILE_BYTES:
+            raise DataError(f"{path}: {size} bytes is over the {MAX_FILE_BYTES}-byte limit "
+                            "for a picture")
+        if not math.prod(shape):
+            raise DataError(f"{path}: the picture is blank (an empty {shape} array)")
+        array = np.memmap(stream, dtype=dtype, mode="r", offset=offset, shape=shape,
+                          order="F" if fortran else "C")
     return np.moveaxis(array, 0, -1) if channel_first else array
 
 
 def _greyscale(pixels, path):
-    """(H, W[, C]) pixels of any supported dtype -> (H, W) float32 grey in [0, 1]."""
+    """(H, W[, C]) pixels of any supported dtype -> (h, w) float32 grey in [0, 1].
+
+    Alpha is composited over white. The result is box-reduced so that its long side is at
+    most MAX_SIDE, a band of rows at a time: a large (memory-mapped) array is never
+    converted to float whole.
+    """
     scale = _full_scale(pixels, path)
-    values = pixels.astype(np.float32) / scale
+    factor = _reduction(pixels.shape[:2])
+    band = factor * max(1, _BAND_ROWS // factor)
+    return np.concatenate([_box_reduce(_grey_band(pixels[top : top + band], scale, path),
+                                       factor)
+                           for top in range(0, pixels.shape[0], band)])
+
+
+def _grey_band(pixels, scale, path):
+    values = np.asarray(pixels, dtype=np.float32) / np.float32(scale)
     if not np.isfinite(values).all():
         raise DataError(f"{path}: holds NaN or infinite values")
     if values.ndim == 2:
@@ -152,6 +226,18 @@ def _greyscale(pixels, path):
     if channels in (2, 4):
         alpha = values[..., -1]
         grey = grey * alpha + (1 - alpha)
+    return grey
+
+
+def _box_reduce(grey, factor):
+    """(H, W) -> (ceil(H/factor), ceil(W/factor)): the mean of each factor x factor box."""
+    if factor == 1:
+        return grey
+    for axis in (0, 1):
+        starts = np.arange(0, grey.shape[axis], factor)
+        counts = np.diff(np.append(starts, grey.shape[axis])).astype(np.float32)
+        grey = np.add.reduceat(grey, starts, axis=axis) / (
+            counts[:, None] if axis == 0 else counts)
     return grey
 
 
