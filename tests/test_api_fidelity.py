@@ -273,3 +273,48 @@ class TestNoSilentExitFromTheGraph:
         y, y_ = tutorial_output()
         assert float(cross_entropy(y, y_)) == pytest.approx(1.1711829815, abs=1e-10)
         assert cr.grad(cross_entropy)(y, y_)[2] == pytest.approx(-3.2258064516, abs=1e-9)
+
+
+class TestCheckGrads:
+    def test_passes_to_third_order_in_both_modes_for_correct_functions(self):
+        cr.check_grads(lambda x, y: np.tanh(x * y).sum() + (x**2 * y).sum(),
+                       (np.array([0.3, -0.2]), np.array([1.0, 0.5])), order=2,
+                       modes=("rev", "fwd"))
+        cr.check_grads(lambda x: np.sin(x) * x, np.array([0.3, -0.2, 1.0]), order=3,
+                       modes=("rev", "fwd"))
+
+    def test_second_order_differentiates_through_the_cotangent(self):
+        @cr.custom_gradient
+        def square_with_frozen_cotangent(x):
+            return x**2, lambda g: 2 * x * cr.stop_gradient(g)
+
+        x = np.array([0.5, 1.5])
+        cr.check_grads(square_with_frozen_cotangent, (x,), order=1)
+        with pytest.raises(AssertionError, match=r"vjp of square_with_frozen_cotangent.*"
+                                                 r"argument 1"):
+            cr.check_grads(square_with_frozen_cotangent, (x,), order=2)
+
+    def test_second_order_catches_a_gradient_that_ignores_the_primal(self):
+        @cr.custom_gradient
+        def square_with_frozen_input(x):
+            frozen = cr.stop_gradient(x)
+            return x**2, lambda g: 2 * frozen * g
+
+        x = np.array([0.5, 1.5])
+        cr.check_grads(square_with_frozen_input, (x,), order=1, modes=("rev", "fwd"))
+        for mode in ("rev", "fwd"):
+            with pytest.raises(AssertionError, match="of square_with_frozen_input.*argument 0"):
+                cr.check_grads(square_with_frozen_input, (x,), order=2, modes=(mode,))
+
+    def test_random_directions_come_from_the_seed(self):
+        @cr.custom_gradient
+        def wrong_second_order(x):
+            frozen = cr.stop_gradient(x)
+            return (x**3).sum(), lambda g: 3 * frozen**2 * g
+
+        messages = []
+        for _ in range(2):
+            with pytest.raises(AssertionError) as caught:
+                cr.check_grads(wrong_second_order, (np.array([0.5, -1.5]),), order=2, seed=3)
+            messages.append(str(caught.value))
+        assert messages[0] == messages[1]

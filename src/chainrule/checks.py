@@ -2,7 +2,8 @@
 
 from chainrule import _backend
 from chainrule._core.tensor import raw
-from chainrule.api import jacobian
+from chainrule.api import jacobian, jvp, vjp
+from chainrule.ops.shape import concatenate, ravel
 
 xp = _backend.xp
 
@@ -30,33 +31,72 @@ def numerical_jacobian(f, args, argnum, eps, positions=None):
     return columns.reshape(out.shape + base.shape)
 
 
-def check_grads(f, args, order=1, modes=("rev",), eps=None, rtol=None, atol=None):
-    """Raise AssertionError unless f's Jacobians (up to `order`) match finite differences.
+def check_grads(f, args, order=1, modes=("rev",), eps=None, rtol=None, atol=None, seed=0):
+    """Raise AssertionError unless f's derivatives (up to `order`) match finite differences.
 
-    `args` is a tuple of arrays (converted to float64); every argument is checked, in every
-    mode of `modes` ("rev", "fwd"). For order 2 the Jacobian function itself is checked,
-    and so on. The message names the argument, the worst index, and both values.
+    `args` is a tuple of arrays (a single array is one argument), converted to float64.
+    Every argument's Jacobian is checked in every mode of `modes` ("rev", "fwd"). For
+    order 2 and up, as autograd's check_grads does, the functions that vjp and jvp return
+    are themselves checked, differentiated in their primals and in their cotangent or
+    tangent, drawn from a generator seeded with `seed`. The message names the function,
+    the argument, the worst index and both values.
     """
-    eps = 1e-6 if eps is None else eps
-    rtol = 1e-5 if rtol is None else rtol
-    atol = 1e-6 if atol is None else atol
-    args = tuple(xp.asarray(a, dtype=xp.float64) for a in args)
+    tolerances = (
+        1e-6 if eps is None else eps,
+        1e-5 if rtol is None else rtol,
+        1e-6 if atol is None else atol,
+    )
+    if not isinstance(args, (tuple, list)):
+        args = (args,)
+    args = tuple(xp.asarray(raw(a), dtype=xp.float64) for a in args)
+    rng = xp.random.default_rng(seed)
+    _check(f, args, order, tuple(modes), tolerances, rng, 1, getattr(f, "__name__", "f"))
+
+
+def _check(f, args, order, modes, tolerances, rng, level, label):
+    eps, rtol, atol = tolerances
     for argnum in range(len(args)):
         numeric = numerical_jacobian(f, args, argnum, eps)
         for mode in modes:
-            analytic = xp.asarray(jacobian(f, argnum, mode=mode)(*args), dtype=xp.float64)
-            _compare(analytic, numeric, argnum, mode, order, rtol, atol)
-    if order > 1:
-        for argnum in range(len(args)):
-            for mode in modes:
-                check_grads(jacobian(f, argnum, mode=mode), args, order - 1, modes, eps, rtol, atol)
+            analytic = xp.asarray(raw(jacobian(f, argnum, mode=mode)(*args)), dtype=xp.float64)
+            _compare(analytic, numeric, argnum, mode, level, label, rtol, atol)
+    if order <= 1:
+        return
+    out_shape = xp.shape(raw(f(*args)))
+    for mode in modes:
+        if mode == "rev":
+            through, directions = _through_vjp(f, len(args)), (rng.standard_normal(out_shape),)
+        else:
+            through = _through_jvp(f, len(args))
+            directions = tuple(rng.standard_normal(a.shape) for a in args)
+        name = f"{'vjp' if mode == 'rev' else 'jvp'} of {label}"
+        _check(through, args + directions, order - 1, modes, tolerances, rng, level + 1, name)
 
 
-def _compare(analytic, numeric, argnum, mode, order, rtol, atol):
+def _through_vjp(f, count):
+    """(*primals, cotangent) -> J^T cotangent, every primal's part raveled and joined."""
+
+    def pulled_back(*args):
+        grads = vjp(f, *args[:count])[1](args[count])
+        return grads[0] if count == 1 else concatenate([ravel(g) for g in grads])
+
+    return pulled_back
+
+
+def _through_jvp(f, count):
+    """(*primals, *tangents) -> J tangents."""
+
+    def pushed_forward(*args):
+        return jvp(f, args[:count], args[count:])[1]
+
+    return pushed_forward
+
+
+def _compare(analytic, numeric, argnum, mode, order, label, rtol, atol):
     if analytic.shape != numeric.shape:
         raise AssertionError(
-            f"check_grads: argument {argnum} ({mode} mode): Jacobian shape {analytic.shape} "
-            f"but finite differences give {numeric.shape}"
+            f"check_grads: {label}, argument {argnum} ({mode} mode): Jacobian shape "
+            f"{analytic.shape} but finite differences give {numeric.shape}"
         )
     scale = max(1.0, float(xp.max(xp.abs(numeric)))) if numeric.size else 1.0
     error = xp.abs(analytic - numeric) - (atol * scale + rtol * xp.abs(numeric))
@@ -64,7 +104,7 @@ def _compare(analytic, numeric, argnum, mode, order, rtol, atol):
         return
     worst = xp.unravel_index(int(xp.argmax(xp.where(xp.isnan(error), xp.inf, error))), error.shape)
     raise AssertionError(
-        f"check_grads: derivative of order {order} with respect to argument {argnum} "
+        f"check_grads: {label}: derivative of order {order} with respect to argument {argnum} "
         f"({mode} mode) is wrong at index {tuple(int(i) for i in worst)}: analytic "
         f"{float(analytic[worst]):.10g}, numeric {float(numeric[worst]):.10g} "
         f"(rtol={rtol}, atol={atol})"
