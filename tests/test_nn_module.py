@@ -101,7 +101,7 @@ def test_sigmoid_and_tanh_mlps_use_their_activation_and_glorot_weights():
 def test_repr_shows_the_layers_and_their_settings():
     text = repr(nn.MLP((784, 512, 10), dropout=0.2, rng=np.random.default_rng(0)))
     assert "(0): Linear(in_features=784, out_features=512, init='he', dtype=float32)" in text
-    assert "(1): ReLU()" in text and "(2): Dropout(p=0.2)" in text
+    assert "(1): ReLU(inplace=True)" in text and "(2): Dropout(p=0.2)" in text
     assert text.startswith("MLP(sizes=(784, 512, 10)")
 
 

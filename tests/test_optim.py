@@ -132,17 +132,25 @@ def test_adam_keeps_float32_parameters_and_buffers_float32():
 
 @pytest.mark.parametrize("make", [lambda p: optim.Adam(p),
                                   lambda p: optim.SGD(p, lr=0.1, momentum=0.9)])
-def test_moments_and_velocities_never_hold_subnormal_values(make):
+def test_state_holds_subnormal_values_for_fewer_than_flush_every_steps(make):
+    from chainrule.optim.kernels import FLUSH_EVERY
+
     parameter = cr.Tensor(np.zeros(1000, np.float32), requires_grad=True)
     optimizer = make([parameter])
     tiny = np.finfo(np.float32).tiny
     parameter.grad = np.geomspace(1e-30, 1e-2, 1000).astype(np.float32)
     optimizer.step()
     parameter.grad = np.zeros(1000, np.float32)
+    run, longest = 0, 0
     for _ in range(300):
         optimizer.step()
         state = np.concatenate([b[0] for b in optimizer.buffers.values()])
-        assert np.count_nonzero((state != 0) & (np.abs(state) < tiny)) == 0
+        subnormal = np.count_nonzero((state != 0) & (np.abs(state) < tiny))
+        run = run + 1 if subnormal else 0
+        longest = max(longest, run)
+        if optimizer.steps % FLUSH_EVERY == 0:
+            assert subnormal == 0
+    assert 0 < longest < FLUSH_EVERY
     assert np.count_nonzero(state) > 0  # the large ones are still decaying
 
 

@@ -1,27 +1,33 @@
 """Functions of Tensors for building networks: linear, activations, dropout, losses, accuracy."""
 
 from chainrule import _backend
-from chainrule._core.tensor import raw
+from chainrule._core.tensor import Tensor, raw
+from chainrule.extend import primitive
 from chainrule.nn.losses import cross_entropy, mse_loss, nll_loss, tutorial_cross_entropy
-from chainrule.ops._primitive import primitive
-from chainrule.ops.elementwise import relu, sigmoid, tanh
+from chainrule.nn.parameter import gradient_out, slot_of
+from chainrule.ops.elementwise import astype, relu, sigmoid, tanh
 from chainrule.ops.special import log_softmax, softmax
 
 xp = _backend.xp
 
 __all__ = [
-    "accuracy", "cross_entropy", "dropout", "linear", "log_softmax", "mse_loss", "nll_loss",
-    "relu", "sigmoid", "softmax", "tanh", "tutorial_cross_entropy",
+    "accuracy", "as_dtype", "cross_entropy", "dropout", "linear", "log_softmax", "mse_loss",
+    "nll_loss", "relu", "relu_", "sigmoid", "softmax", "tanh", "tutorial_cross_entropy",
 ]
 
 
-@primitive
 def linear(x, weight, bias=None):
     """z = x W^T + b, the tutorial's z = W a + b for a batch of rows: (..., in) -> (..., out).
 
-    `weight` is (out, in), `bias` (out,). One op, so a layer costs one GEMM forward and
-    two backward, with gradients in the parameters' own layout.
+    `weight` is (out, in), `bias` (out,) or None. One op, so a layer costs one GEMM forward
+    and two backward, with gradients in the parameters' own layout; the gradients of packed
+    Parameters are written straight into their flat gradient buffer.
     """
+    return _linear(x, weight, bias, slots=(slot_of(weight), slot_of(bias)))
+
+
+@primitive
+def _linear(x, weight, bias, slots):
     out = xp.matmul(x, weight.T)
     if bias is not None:
         out += bias
@@ -33,21 +39,56 @@ def _rows(g, ans, features):
     return xp.reshape(g, g.shape[: g.ndim - ans.ndim] + (-1, features))
 
 
-def _linear_vjp_x(g, ans, x, weight, bias=None):
+def _linear_vjp_x(g, ans, x, weight, bias, slots):
     return xp.matmul(g, weight)
 
 
-def _linear_vjp_weight(g, ans, x, weight, bias=None):
+def _linear_vjp_weight(g, ans, x, weight, bias, slots):
     out_features, in_features = weight.shape
-    return xp.matmul(xp.swapaxes(_rows(g, ans, out_features), -1, -2),
-                     xp.reshape(x, (-1, in_features)))
+    rows = xp.swapaxes(_rows(g, ans, out_features), -1, -2)
+    inputs = xp.reshape(x, (-1, in_features))
+    out = gradient_out(slots[0], g) if g.ndim == ans.ndim else None
+    return xp.matmul(rows, inputs) if out is None else xp.matmul(rows, inputs, out=out)
 
 
-def _linear_vjp_bias(g, ans, x, weight, bias=None):
-    return xp.sum(_rows(g, ans, weight.shape[0]), axis=-2)
+def _linear_vjp_bias(g, ans, x, weight, bias, slots):
+    rows = _rows(g, ans, weight.shape[0])
+    out = gradient_out(slots[1], g) if g.ndim == ans.ndim else None
+    return xp.sum(rows, axis=-2) if out is None else xp.sum(rows, axis=-2, out=out)
 
 
-linear.defvjp(_linear_vjp_x, _linear_vjp_weight, _linear_vjp_bias)
+_linear.defvjp(_linear_vjp_x, _linear_vjp_weight, _linear_vjp_bias)
+
+
+def relu_(x):
+    """max(x, 0) written over `x` when that is safe (PyTorch's ReLU(inplace=True)): an array,
+    or the output of `linear`, whose gradient does not need its values; else a new array.
+
+    The backward pass takes its mask from the output (x > 0 exactly where relu(x) > 0).
+    """
+    if isinstance(x, Tensor) and x.op_name not in (None, "linear"):
+        return relu(x)
+    if isinstance(x, Tensor) and x.is_leaf and x.requires_grad:
+        return relu(x)
+    return _relu_in_place(x)
+
+
+@primitive
+def _relu_in_place(x):
+    return xp.maximum(x, 0, out=x)
+
+
+@_relu_in_place.defvjp
+def _(g, ans, x):
+    return g * (ans > 0)
+
+
+def as_dtype(x, dtype):
+    """`x` in `dtype` (a Tensor through the differentiable astype): a model keeps its own
+    dtype whatever its input's, as PyTorch and Keras users expect."""
+    if raw(x).dtype == dtype:
+        return x
+    return astype(x, dtype) if isinstance(x, Tensor) else xp.asarray(x, dtype=dtype)
 
 
 def dropout(x, p, rng, training=True):

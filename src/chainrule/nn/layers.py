@@ -1,22 +1,24 @@
 """Layers: Linear, the activations as modules, Softmax and Dropout."""
 
 from chainrule._backend import xp
-from chainrule._core.tensor import Tensor
 from chainrule.nn import functional as F
 from chainrule.nn.init import INITIALIZERS
 from chainrule.nn.module import Module
+from chainrule.nn.parameter import Parameter
 
 
 class Linear(Module):
     """z = W a + b for each row a of the input: (N, in_features) -> (N, out_features).
 
     `weight` is (out_features, in_features), as the tutorial writes W (row j holds the
-    weights into unit j), so a batch is computed as x @ W.T + b; `bias` is (out_features,).
-    `init` is "he" (N(0, 2/in), for ReLU) or "glorot" (uniform, for tanh/sigmoid); biases
-    start at zero. `rng` is a `numpy.random.Generator` (a fresh unseeded one if None).
+    weights into unit j), so a batch is computed as x @ W.T + b; `bias` is (out_features,),
+    or None with `bias=False`. `init` is "he" (N(0, 2/in), for ReLU) or "glorot" (uniform,
+    for tanh/sigmoid); biases start at zero. `rng` is a `numpy.random.Generator` (a fresh
+    unseeded one if None). The output has the layer's dtype whatever the input's.
     """
 
-    def __init__(self, in_features, out_features, init="he", dtype=xp.float32, rng=None):
+    def __init__(self, in_features, out_features, bias=True, init="he", dtype=xp.float32,
+                 rng=None):
         super().__init__()
         if init not in INITIALIZERS:
             raise ValueError(f"Linear: init must be one of {', '.join(INITIALIZERS)}, "
@@ -25,23 +27,33 @@ class Linear(Module):
         self.in_features = in_features
         self.out_features = out_features
         self.init = init
-        self.weight = Tensor(INITIALIZERS[init]((out_features, in_features), rng, dtype),
-                             requires_grad=True, name="weight")
-        self.bias = Tensor(xp.zeros(out_features, dtype=dtype), requires_grad=True, name="bias")
+        self.weight = Parameter(INITIALIZERS[init]((out_features, in_features), rng, dtype),
+                                name="weight")
+        self.bias = Parameter(xp.zeros(out_features, dtype=dtype), name="bias") if bias else None
+        self.flatten_parameters()
 
     def forward(self, x):
-        return F.linear(x, self.weight, self.bias)
+        return F.linear(F.as_dtype(x, self.weight.dtype), self.weight, self.bias)
 
     def extra_repr(self):
-        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+        bias = "" if self.bias is not None else ", bias=False"
+        return (f"in_features={self.in_features}, out_features={self.out_features}{bias}, "
                 f"init={self.init!r}, dtype={self.weight.dtype}")
 
 
 class ReLU(Module):
-    """max(z, 0) elementwise."""
+    """max(z, 0) elementwise; with `inplace=True` written over its input where that is safe
+    (after a Linear layer: see `functional.relu_`)."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
 
     def forward(self, x):
-        return F.relu(x)
+        return F.relu_(x) if self.inplace else F.relu(x)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 
 class Sigmoid(Module):

@@ -5,7 +5,8 @@ from itertools import pairwise
 from chainrule._backend import xp
 from chainrule._core.tensor import raw
 from chainrule.errors import ShapeError
-from chainrule.nn.layers import ACTIVATIONS, Dropout, Linear, Softmax
+from chainrule.nn.functional import as_dtype
+from chainrule.nn.layers import ACTIVATIONS, Dropout, Linear, ReLU, Softmax
 from chainrule.nn.module import Module, Sequential
 
 OUTPUTS = ("logits", "softmax")
@@ -22,6 +23,9 @@ class MLP(Module):
 
     Inputs are standardised first, x -> (x - input_mean) / input_std (by default 0 and 1:
     unchanged), so a model trained on standardised pixels still takes pixels in [0, 1].
+    Inputs of another dtype are cast to the model's, so a float32 model computes and returns
+    float32. The parameters lie in one flat buffer (`flatten_parameters`), and each ReLU
+    overwrites its Linear layer's output in place.
     """
 
     def __init__(self, sizes=(784, 512, 10), activation="relu", dropout=0.0, rng=None,
@@ -47,13 +51,15 @@ class MLP(Module):
         for index, (fan_in, fan_out) in enumerate(pairwise(sizes)):
             layers.append(Linear(fan_in, fan_out, init=init, dtype=dtype, rng=rng))
             if index < len(sizes) - 2:
-                layers.append(ACTIVATIONS[activation]())
+                layers.append(ReLU(inplace=True) if activation == "relu"
+                              else ACTIVATIONS[activation]())
                 if dropout:
                     layers.append(Dropout(dropout, rng=rng))
         if output == "softmax":
             layers.append(Softmax())
         self.layers = Sequential(*layers)
         self.name_parameters()
+        self.flatten_parameters()
 
     @property
     def dtype(self):
@@ -66,7 +72,7 @@ class MLP(Module):
         if not shape or shape[-1] != self.sizes[0]:
             raise ShapeError(f"MLP {'-'.join(map(str, self.sizes))} expects inputs with "
                              f"{self.sizes[0]} features, got shape {shape}")
-        return self.layers(self.standardize(x))
+        return self.layers(self.standardize(as_dtype(x, self.dtype)))
 
     def standardize(self, x):
         """(x - input_mean) / input_std: what the first Linear layer sees."""

@@ -1,8 +1,9 @@
 """Module: parameters, submodules, state dicts and train/eval mode; Sequential."""
 
 from chainrule._backend import xp
-from chainrule._core.tensor import Tensor
+from chainrule._core.tensor import Tensor, raw
 from chainrule.errors import CheckpointError
+from chainrule.nn.parameter import pack
 
 
 class Module:
@@ -49,6 +50,23 @@ class Module:
         for name, parameter in self.named_parameters():
             parameter.name = name
         return self
+
+    def flatten_parameters(self):
+        """Lay the parameters end to end in one flat buffer per dtype (each `.data` becomes a
+        view), so an optimiser updates them in one pass; returns self."""
+        parameters = self.parameters()
+        if parameters:
+            pack(parameters)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        """Forget the parameters' gradients: set `.grad` to None (as PyTorch does), or fill it
+        with zeros in place when `set_to_none=False`."""
+        for parameter in self.parameters():
+            if set_to_none or parameter.grad is None:
+                parameter.grad = None
+            else:
+                raw(parameter.grad)[...] = 0
 
     def train(self, mode=True):
         """Switch this module and its descendants to training mode (dropout on); returns self."""

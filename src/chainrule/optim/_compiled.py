@@ -14,25 +14,25 @@ _jit = numba.njit(cache=True, error_model="numpy", nogil=True)
 
 @_jit
 def adam(parameter, gradient, exp_avg, exp_avg_sq, beta1, one_minus_beta1, beta2,
-         one_minus_beta2, eps, step_size, weight_decay, shrink, tiny):
+         one_minus_beta2, eps, step_size, weight_decay, shrink, flush, tiny):
     zero = tiny - tiny
     for i in range(parameter.size):
         g = gradient[i]
         if weight_decay != zero:
             g = g + weight_decay * parameter[i]
         m = exp_avg[i] * beta1 + g * one_minus_beta1
-        if abs(m) < tiny:
-            m = zero
         v = exp_avg_sq[i] * beta2 + g * g * one_minus_beta2
-        if abs(v) < tiny:
+        parameter[i] = parameter[i] * shrink + m / (np.sqrt(v) + eps) * step_size
+        if flush and abs(m) < tiny:
+            m = zero
+        if flush and abs(v) < tiny:
             v = zero
         exp_avg[i] = m
         exp_avg_sq[i] = v
-        parameter[i] = parameter[i] * shrink + m / (np.sqrt(v) + eps) * step_size
 
 
 @_jit
-def sgd(parameter, gradient, velocity, lr, momentum, nesterov, weight_decay, tiny):
+def sgd(parameter, gradient, velocity, lr, momentum, nesterov, weight_decay, flush, tiny):
     zero = tiny - tiny
     for i in range(parameter.size):
         g = gradient[i]
@@ -40,8 +40,8 @@ def sgd(parameter, gradient, velocity, lr, momentum, nesterov, weight_decay, tin
             g = g + weight_decay * parameter[i]
         if momentum != zero:
             b = velocity[i] * momentum + g
-            if abs(b) < tiny:
+            g = g + momentum * b if nesterov else b
+            if flush and abs(b) < tiny:
                 b = zero
             velocity[i] = b
-            g = g + momentum * b if nesterov else b
         parameter[i] = parameter[i] - lr * g

@@ -38,7 +38,8 @@ class Adam(Optimizer):
             scalar(beta2), scalar(1 - beta2), scalar(settings["eps"] * correction2),
             scalar(-lr * correction2 / (1 - beta1 ** self.steps)),
             scalar(0 if decoupled else weight_decay),
-            scalar(1 - lr * weight_decay if decoupled else 1), scalar(xp.finfo(scalar).tiny))
+            scalar(1 - lr * weight_decay if decoupled else 1),
+            self.steps % kernels.FLUSH_EVERY == 0, scalar(xp.finfo(scalar).tiny))
 
 
 class AdamW(Adam):

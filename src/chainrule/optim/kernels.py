@@ -7,9 +7,10 @@ give the same bits. numba is imported on the first step, never by `import chainr
 `CHAINRULE_KERNELS=numpy` forces the NumPy version.
 
 Where a gradient stays 0 (MNIST's blank border pixels) the moments decay geometrically
-into the subnormal range, where arithmetic is many times slower; any moment or velocity
-smaller in magnitude than the dtype's smallest normal number is stored as 0 (it would move
-a weight by less than 1e-30).
+into the subnormal range, where arithmetic is many times slower. With `flush` (every
+FLUSH_EVERY steps) the pass stores any moment or velocity smaller in magnitude than the
+dtype's smallest normal number as 0 (such a value moves a weight by less than 1e-30); the
+step itself still uses the value computed.
 """
 
 import os
@@ -18,8 +19,11 @@ import threading
 
 from chainrule._backend import xp
 
-CHUNK = 16384
-"""Elements per NumPy pass: five float32 arrays of this size fit in a 512 KiB L2 cache."""
+FLUSH_EVERY = 8
+"""Steps between the passes that flush subnormal state values to 0."""
+
+CHUNK = 262144
+"""Elements per NumPy pass: few enough calls, and the scratch arrays stay small."""
 
 _backend = None
 
@@ -44,26 +48,24 @@ def _load():
 
 
 def adam(parameter, gradient, exp_avg, exp_avg_sq, beta1, one_minus_beta1, beta2,
-         one_minus_beta2, eps, step_size, weight_decay, shrink, tiny):
-    """p <- p * shrink + m / (sqrt(v) + eps) * step_size after
-    m <- beta1 m + (1 - beta1) g, v <- beta2 v + (1 - beta2) g^2, with g + weight_decay p
-    for g when weight_decay (L2) is not 0. Scalars are in the arrays' dtype."""
-    scratch, mask = _scratch(parameter)
+         one_minus_beta2, eps, step_size, weight_decay, shrink, flush, tiny):
+    """m <- beta1 m + (1 - beta1) g, v <- beta2 v + (1 - beta2) g^2, then
+    p <- p * shrink + m / (sqrt(v) + eps) * step_size, with g + weight_decay p for g when
+    weight_decay (L2) is not 0. Scalars are in the arrays' dtype."""
+    scratch, below = _scratch(parameter)
     for start in range(0, parameter.size, CHUNK):
         part = slice(start, start + CHUNK)
         p, g, m, v = parameter[part], gradient[part], exp_avg[part], exp_avg_sq[part]
-        t, below = scratch[: p.size], mask[: p.size]
+        t = scratch[: p.size]
         if weight_decay:
             g = g + weight_decay * p
         m *= beta1
         xp.multiply(g, one_minus_beta1, out=t)
         m += t
-        _flush(m, t, below, tiny)
         v *= beta2
         xp.multiply(g, g, out=t)
         t *= one_minus_beta2
         v += t
-        _flush(v, t, below, tiny)
         if shrink != 1:
             p *= shrink
         xp.sqrt(v, out=t)
@@ -71,16 +73,19 @@ def adam(parameter, gradient, exp_avg, exp_avg_sq, beta1, one_minus_beta1, beta2
         xp.divide(m, t, out=t)
         t *= step_size
         p += t
+        if flush:
+            _flush(m, t, below[: p.size], tiny)
+            _flush(v, t, below[: p.size], tiny)
 
 
-def sgd(parameter, gradient, velocity, lr, momentum, nesterov, weight_decay, tiny):
+def sgd(parameter, gradient, velocity, lr, momentum, nesterov, weight_decay, flush, tiny):
     """p <- p - lr d, with d = g (+ weight_decay p) or, with momentum mu, the velocity
     b <- mu b + g (d = b, or g + mu b for Nesterov). Scalars are in the arrays' dtype."""
-    scratch, mask = _scratch(parameter)
+    scratch, below = _scratch(parameter)
     for start in range(0, parameter.size, CHUNK):
         part = slice(start, start + CHUNK)
         p, g = parameter[part], gradient[part]
-        t, below = scratch[: p.size], mask[: p.size]
+        t = scratch[: p.size]
         if weight_decay:
             xp.multiply(p, weight_decay, out=t)
             g = g + t
@@ -88,7 +93,6 @@ def sgd(parameter, gradient, velocity, lr, momentum, nesterov, weight_decay, tin
             b = velocity[part]
             b *= momentum
             b += g
-            _flush(b, t, below, tiny)
             if nesterov:
                 xp.multiply(b, momentum, out=t)
                 g = g + t
@@ -96,6 +100,8 @@ def sgd(parameter, gradient, velocity, lr, momentum, nesterov, weight_decay, tin
                 g = b
         xp.multiply(g, lr, out=t)
         p -= t
+        if momentum and flush:
+            _flush(b, t, below[: p.size], tiny)
 
 
 def _flush(values, scratch, below, tiny):

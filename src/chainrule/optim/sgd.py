@@ -25,4 +25,5 @@ class SGD(Optimizer):
         kernels.backend().sgd(
             parameter, gradient, gradient if velocity is None else velocity,
             scalar(settings["lr"]), scalar(settings["momentum"]), bool(settings["nesterov"]),
-            scalar(settings["weight_decay"]), scalar(xp.finfo(scalar).tiny))
+            scalar(settings["weight_decay"]), self.steps % kernels.FLUSH_EVERY == 0,
+            scalar(xp.finfo(scalar).tiny))
