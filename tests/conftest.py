@@ -1,4 +1,5 @@
-"""Shared test settings: hypothesis profiles sized for a 2-core CI machine."""
+"""Shared test settings: hypothesis profiles sized for a 2-core CI machine (more examples
+with HYPOTHESIS_PROFILE=thorough), where MNIST is, and runs trained once per session."""
 
 import os
 from pathlib import Path
@@ -9,6 +10,9 @@ from hypothesis import strategies as st
 
 settings.register_profile(
     "ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "thorough", max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
@@ -50,6 +54,22 @@ def tiny_run(tmp_path_factory):
     train(TrainConfig(dataset="digits", hidden=[32], epochs=2, batch_size=64, lr=0.01),
           run_dir, progress=False, log=lambda message: None)
     return run_dir
+
+
+@pytest.fixture(scope="session")
+def mnist_run(tmp_path_factory):
+    """(run directory, results): the flagship 784-512-10 trained 2 epochs on real MNIST.
+
+    Trained once per session and shared by every test that needs a real MNIST model.
+    """
+    if not all((MNIST_DIR / name).exists() for name in MNIST_FILES):
+        pytest.skip(f"the real MNIST files are not in {MNIST_DIR}")
+    from chainrule.training import TrainConfig, train
+
+    run_dir = tmp_path_factory.mktemp("mnist") / "run"
+    config = TrainConfig(dataset="mnist", data_dir=str(MNIST_DIR), download=False, epochs=2)
+    results = train(config, run_dir, progress=False, log=lambda message: None)
+    return run_dir, results
 
 
 @pytest.fixture
