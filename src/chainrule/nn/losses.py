@@ -11,11 +11,11 @@ Targets are integer labels (...,) or probability rows (..., K) such as one-hot v
 """
 
 from chainrule import _backend
-from chainrule._core.tensor import raw
+from chainrule._core import anomaly
+from chainrule._core.modes import modes
 from chainrule.errors import ShapeError
-from chainrule.ops._primitive import primitive
-from chainrule.ops.custom import custom_gradient
-from chainrule.ops.elementwise import where
+from chainrule.extend import Tensor, custom_gradient, primitive, raw
+from chainrule.ops.elementwise import astype, where
 from chainrule.ops.special import log_softmax, softmax
 
 xp = _backend.xp
@@ -44,13 +44,61 @@ def _cross_entropy_vjp_target(g, ans, logits, target):
 softmax_cross_entropy.defvjp(_cross_entropy_vjp_logits, _cross_entropy_vjp_target)
 
 
-def cross_entropy(logits, target, reduction="mean", label_smoothing=0.0):
-    """Softmax cross-entropy of `logits` (..., K) against labels or probability rows.
+@primitive
+def labels_cross_entropy(logits, labels, reduction, saved):
+    """-log softmax(logits)[..., label] per row (..., K), (...) -> (...), or its mean or sum.
 
-    With `label_smoothing` e the target becomes (1 - e) target + e / K.
+    The training path: no one-hot target is built, and the softmax computed here is kept in
+    `saved` (a dict, one per call) for the backward pass, which turns it into the gradient
+    softmax - onehot in place.
     """
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    probabilities = xp.exp(shifted)
+    total = probabilities.sum(axis=-1, keepdims=True)
+    losses = xp.log(total[..., 0]) - xp.take_along_axis(shifted, labels[..., None], -1)[..., 0]
+    probabilities /= total
+    saved["probabilities"] = probabilities
+    if reduction == "none":
+        return losses
+    return xp.asarray(losses.mean() if reduction == "mean" else losses.sum())
+
+
+@labels_cross_entropy.defvjp
+def _(g, ans, logits, labels, reduction, saved):
+    probabilities = saved.pop("probabilities", None)
+    weight = g / labels.size if reduction == "mean" else g
+    if isinstance(logits, Tensor) or isinstance(g, Tensor) or g.ndim != ans.ndim \
+            or probabilities is None:
+        classes = xp.arange(logits.shape[-1])
+        one_hot = (labels[..., None] == classes).astype(raw(logits).dtype)
+        weight = xp.reshape(weight, weight.shape + (1,) * (logits.ndim - ans.ndim))
+        return weight * (softmax(logits) - one_hot)
+    rows = xp.reshape(probabilities, (-1, probabilities.shape[-1]))
+    row_weight = xp.reshape(weight, (-1, 1)) if reduction == "none" else weight
+    rows *= row_weight
+    rows[xp.arange(len(rows)), labels.reshape(-1)] -= xp.reshape(row_weight, -1)
+    return probabilities
+
+
+def cross_entropy(logits, target, reduction="mean", label_smoothing=0.0):
+    """Softmax cross-entropy of `logits` (..., K) against labels or probability rows, in the
+    logits' dtype.
+
+    With `label_smoothing` e the target becomes (1 - e) target + e / K. An empty batch has
+    no mean: ShapeError. Under `detect_anomaly` a non-finite loss raises AnomalyError even
+    for plain arrays (which record no op).
+    """
+    _check_reduction(logits, reduction, "cross_entropy")
+    labels = raw(target)
+    if not hasattr(labels, "dtype"):
+        labels = target = xp.asarray(labels)
+    if labels.dtype.kind in "iu" and not label_smoothing and raw(logits).ndim:
+        _check_labels(logits, labels, "cross_entropy")
+        loss = labels_cross_entropy(logits, labels, reduction=reduction, saved={})
+        return _checked(loss, labels_cross_entropy, logits, labels)
     distribution = as_distribution(logits, target, label_smoothing, "cross_entropy")
-    return _reduce(softmax_cross_entropy(logits, distribution), reduction, "cross_entropy")
+    loss = _reduce(softmax_cross_entropy(logits, distribution), reduction, "cross_entropy")
+    return _checked(loss, softmax_cross_entropy, logits, distribution)
 
 
 @custom_gradient
@@ -103,17 +151,14 @@ def as_distribution(scores, target, label_smoothing, name):
     if not hasattr(labels, "dtype"):
         labels = target = xp.asarray(labels)
     if labels.dtype.kind in "iu":
-        if labels.shape != shape[:-1]:
-            raise ShapeError(f"{name}: labels of shape {labels.shape} do not fit scores of "
-                             f"shape {shape}; expected labels of shape {shape[:-1]}")
-        lowest, highest = (labels.min(), labels.max()) if labels.size else (0, 0)
-        if lowest < 0 or highest >= classes:
-            raise ShapeError(f"{name}: labels must be in 0..{classes - 1}, got values from "
-                             f"{lowest} to {highest}")
+        _check_labels(scores, labels, name)
         distribution = (labels[..., None] == xp.arange(classes)).astype(dtype)
     elif labels.shape != shape:
         raise ShapeError(f"{name}: target of shape {labels.shape} does not fit scores of "
                          f"shape {shape}; pass integer labels {shape[:-1]} or rows {shape}")
+    elif labels.dtype != dtype and labels.dtype.kind == "f" and dtype.kind == "f":
+        distribution = astype(target, dtype) if isinstance(target, Tensor) else labels.astype(
+            dtype)
     else:
         distribution = target
     if label_smoothing:
@@ -121,6 +166,37 @@ def as_distribution(scores, target, label_smoothing, name):
             raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
         distribution = distribution * (1 - label_smoothing) + label_smoothing / classes
     return distribution
+
+
+def _check_labels(scores, labels, name):
+    """ShapeError unless `labels` has the scores' batch shape and values in 0..K-1."""
+    shape = raw(scores).shape
+    classes = shape[-1]
+    if labels.shape != shape[:-1]:
+        raise ShapeError(f"{name}: labels of shape {labels.shape} do not fit scores of "
+                         f"shape {shape}; expected labels of shape {shape[:-1]}")
+    lowest, highest = (labels.min(), labels.max()) if labels.size else (0, 0)
+    if lowest < 0 or highest >= classes:
+        raise ShapeError(f"{name}: labels must be in 0..{classes - 1}, got values from "
+                         f"{lowest} to {highest}")
+
+
+def _check_reduction(scores, reduction, name):
+    """ValueError for an unknown reduction; ShapeError for the mean of an empty batch."""
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be one of {', '.join(REDUCTIONS)}; "
+                         f"got {reduction!r}")
+    shape = raw(scores).shape
+    if reduction == "mean" and (not shape or 0 in shape[:-1]):
+        raise ShapeError(f"{name}: the mean over an empty batch (scores of shape {shape}) "
+                         "is undefined; pass at least one row, or reduction='sum'")
+
+
+def _checked(loss, op, *inputs):
+    """`loss`, after detect_anomaly's check when no op checked it (all inputs plain arrays)."""
+    if modes.anomaly and not isinstance(loss, Tensor):
+        anomaly.check_output(op, [raw(value) for value in inputs], xp.asarray(loss))
+    return loss
 
 
 def _reduce(losses, reduction, name):
