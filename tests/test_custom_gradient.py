@@ -215,3 +215,33 @@ class TestMisuse:
 
         gb = cr.grad(lambda x, b: add_bias(x, b).sum(), 1)(np.ones((4, 3)), np.zeros(3))
         np.testing.assert_array_equal(gb, [4.0, 4.0, 4.0])
+
+    def test_a_differentiated_tensor_in_a_keyword_argument_is_refused(self):
+        @cr.custom_gradient
+        def scaled(x, scale=1.0):
+            return x * scale, lambda dy: dy * scale
+
+        assert cr.grad(lambda x: scaled(x, scale=3.0))(2.0) == 3.0
+        with pytest.raises(cr.GradientError, match="scaled.*keyword argument 'scale'"):
+            cr.grad(lambda s: scaled(2.0, scale=s))(3.0)
+
+    def test_a_forward_that_draws_new_random_numbers_is_refused_at_second_order(self):
+        rng = np.random.default_rng(0)
+
+        @cr.custom_gradient
+        def noisy_dropout(x):
+            mask = rng.random(x.shape) > 0.5
+            return x * mask, lambda dy: dy * mask
+
+        x = np.ones(64)
+        cr.grad(lambda x: noisy_dropout(x).sum())(x)
+        with pytest.raises(cr.GradientError, match="noisy_dropout.*different value"):
+            cr.jvp(noisy_dropout, (x,), (x,))
+
+    def test_a_value_that_is_not_one_array_is_refused(self):
+        @cr.custom_gradient
+        def pair(x):
+            return (x, x), lambda dy: dy
+
+        with pytest.raises(cr.GradientError, match="pair.*one array"):
+            cr.grad(lambda x: pair(x)[0])(1.0)

@@ -23,15 +23,15 @@ xp = _backend.xp
 class _Call:
     """One call of a custom-gradient function: its inputs, its grad_fn, how to redo it."""
 
-    __slots__ = ("name", "f", "args", "kwargs", "grad_fn", "leaves", "_recorded_grad_fn")
+    __slots__ = ("name", "f", "args", "kwargs", "value", "grad_fn", "_recorded_grad_fn")
 
-    def __init__(self, name, f, args, kwargs, grad_fn, leaves):
+    def __init__(self, name, f, args, kwargs, value, grad_fn):
         self.name = name
         self.f = f
         self.args = args
         self.kwargs = kwargs
+        self.value = value
         self.grad_fn = grad_fn
-        self.leaves = leaves
         self._recorded_grad_fn = None
 
     def recorded_grad_fn(self):
@@ -46,7 +46,13 @@ class _Call:
                     f"of grad, hessian, jvp) runs {self.name} with the graph recorded, and "
                     f"there: {error}"
                 ) from None
-            self._recorded_grad_fn = _split(result, self.name)[1]
+            value, self._recorded_grad_fn = _split(result, self.name)
+            if not xp.array_equal(xp.asarray(raw(value)), self.value, equal_nan=True):
+                raise GradientError(
+                    f"custom_gradient {self.name}: run again for a second derivative, it gave "
+                    "a different value (does it draw random numbers?); draw them outside "
+                    "and pass them in as arguments"
+                )
         return self._recorded_grad_fn
 
     def gradients(self, grad_fn, cotangent, parents, create_graph):
@@ -74,7 +80,24 @@ def _split(result, name):
             f"{type(result).__name__}"
             + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else "")
         )
+    if isinstance(result[0], (tuple, list, dict)):
+        raise GradientError(
+            f"custom_gradient {name}: the value must be one array or Tensor, got a "
+            f"{type(result[0]).__name__}"
+        )
     return result
+
+
+def _check_keywords(kwargs, name):
+    """Keyword arguments get no gradient, so one that is being differentiated is refused."""
+    for key, value in kwargs.items():
+        for leaf in tree_flatten(value)[0]:
+            if isinstance(leaf, Tensor) and leaf.requires_grad and modes.grad_enabled:
+                raise GradientError(
+                    f"custom_gradient {name}: keyword argument {key!r} holds a Tensor that "
+                    "is being differentiated, but keyword arguments get no gradient; pass "
+                    "it positionally"
+                )
 
 
 def _per_leaf(result, args, name):
@@ -208,7 +231,8 @@ def custom_gradient(f):
     """Decorate `f(*inputs) -> (value, grad_fn)` so its gradient is `grad_fn(dy)`.
 
     - Every Tensor in the positional inputs is differentiated, however nested in tuples,
-      lists and dicts; keyword arguments are passed through and not differentiated.
+      lists and dicts. Keyword arguments are not: a Tensor being differentiated there is
+      refused. Tensors that `f` closes over are constants; pass them as inputs.
     - `f` runs without recording a graph; it receives its arguments as given (Tensors stay
       Tensors, so `grad_fn` can close over them, and `float(t)` works).
     - `grad_fn(dy)` gets the cotangent of the value (same shape as the value: an array in
@@ -220,13 +244,14 @@ def custom_gradient(f):
     - For a second derivative (grad of grad, hessian, jvp), `f` runs again with the graph
       recorded and that `grad_fn` is differentiated: exact when `f` and `grad_fn` are
       written with chainrule/NumPy functions, a GradientError (never a zero) when they
-      turn the Tensors into plain numbers or arrays.
+      turn the Tensors into plain numbers or arrays, or when `f` gives another value.
     """
     name = getattr(f, "__name__", "custom_gradient")
     prim = _CustomPrimitive(f, name=name)
 
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
+        _check_keywords(kwargs, name)
         with no_grad():
             value, grad_fn = _split(f(*args, **kwargs), name)
         data = xp.asarray(raw(value))
@@ -239,7 +264,7 @@ def custom_gradient(f):
             return data
         if not parents or not modes.grad_enabled:
             return Tensor._constant(data)
-        call = _Call(name, f, args, kwargs, grad_fn, leaves)
+        call = _Call(name, f, args, kwargs, data, grad_fn)
         return Tensor._from_op(data, prim, [raw(leaf) for leaf in leaves], {"call": call}, parents)
 
     return wrapper
