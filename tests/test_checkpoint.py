@@ -91,7 +91,8 @@ def test_pickled_objects_in_an_npz_are_refused_and_never_executed(tmp_path):
     marker = tmp_path / "executed"
     path = tmp_path / "evil.npz"
     meta = np.frombuffer(json.dumps({"format": "chainrule-checkpoint", "version": 1,
-                                     "tree": {}}).encode(), np.uint8)
+                                     "tree": {"model": {"__array__": "model"}}}).encode(),
+                         np.uint8)
     np.savez(path, **{"meta.json": meta, "model": np.array([_Touch(marker)], dtype=object)})
     with pytest.raises(CheckpointError, match=r"evil\.npz: holds pickled Python objects"):
         load_checkpoint(path)

@@ -24,7 +24,7 @@ FORMAT = "chainrule-checkpoint"
 VERSION = 1
 META = "meta.json"
 MAX_MEMBERS = 4096
-MAX_DIRECTORY_BYTES = MAX_MEMBERS * 1024
+MAX_DIRECTORY_BYTES = MAX_MEMBERS * 320
 MAX_ARRAY_BYTES = 2**30
 """All arrays of a checkpoint together, whatever its config says (a 784-65536-10 model
 with Adam's two buffers is 600 MiB)."""
@@ -101,14 +101,14 @@ def _read(stream, size, path, expected):
                 check = expected(tree)
             except CheckpointError as exc:
                 raise CheckpointError(f"{path}: {exc}") from None
-        headers = {name: _header(archive, info, path, budget, check)
-                   for name, info in members.items() if name != META}
-        unexpected = sorted(set(headers) - referenced)
+        unexpected = sorted(set(members) - referenced - {META})
         if unexpected:
             raise CheckpointError(f"{path}: unexpected arrays {', '.join(unexpected[:5])}")
-        missing = sorted(referenced - set(headers))
+        missing = sorted(referenced - set(members))
         if missing:
             raise CheckpointError(f"{path}: array {missing[0]} is missing (truncated or edited)")
+        headers = {name: _header(archive, info, path, budget, check)
+                   for name, info in members.items() if name != META}
         arrays = {name: _read_data(archive, members[name], header, path)
                   for name, header in headers.items()}
     return _join(tree, arrays)
@@ -135,7 +135,8 @@ def _members(archive, path):
     """{array name: ZipInfo}; refuses too many members, duplicates and non-.npy names."""
     infos = archive.infolist()
     if len(infos) > MAX_MEMBERS:
-        raise CheckpointError(f"{path}: {len(infos)} members, over the limit of {MAX_MEMBERS}")
+        raise CheckpointError(f"{path}: its zip directory lists {len(infos)} members, over "
+                              f"the limit of {MAX_MEMBERS} members")
     members = {}
     for info in infos:
         if not info.filename.endswith(".npy"):
