@@ -100,3 +100,13 @@ def test_the_docs_example_runs(dispatch_tables):
     np.testing.assert_allclose(
         cr.grad(lambda x: np.cbrt(x).sum())(namespace["x"]), [1 / 3, 1 / 12]
     )
+
+
+def test_a_tensor_passed_by_keyword_to_a_primitive_is_refused():
+    @primitive
+    def shifted(x, offset=0.0):
+        return x + offset
+
+    shifted.defvjp(lambda g, ans, x, offset=0.0: g)
+    with pytest.raises(cr.GradientError, match="shifted: Tensor passed by keyword"):
+        cr.grad(lambda y: shifted(1.0, offset=y))(2.0)

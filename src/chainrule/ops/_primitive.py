@@ -14,7 +14,7 @@ from chainrule import _backend
 from chainrule._core import anomaly
 from chainrule._core.modes import modes
 from chainrule._core.tensor import Tensor
-from chainrule.errors import ShapeError
+from chainrule.errors import GradientError, ShapeError
 from chainrule.ops.numpy_dispatch import register
 
 xp = _backend.xp
@@ -87,6 +87,12 @@ class Primitive:
         return vjp
 
     def __call__(self, *args, **kwargs):
+        if kwargs and any(isinstance(value, Tensor) for value in kwargs.values()):
+            names = [name for name, value in kwargs.items() if isinstance(value, Tensor)]
+            raise GradientError(
+                f"{self.name}: Tensor passed by keyword ({', '.join(names)}); pass it "
+                "positionally, so that its gradient is not silently dropped"
+            )
         raw = list(args)
         parents = []
         has_tensor = False
