@@ -1,5 +1,6 @@
 """The reverse pass: an iterative walk over the graph in reverse topological order."""
 
+from chainrule import _backend
 from chainrule._core import anomaly
 from chainrule._core.modes import _grad_mode, modes
 from chainrule._core.tensor import Tensor
@@ -90,11 +91,14 @@ def accumulate_into_leaves(root, seed, create_graph):
             continue
         if not create_graph and isinstance(cotangent, Tensor):
             cotangent = cotangent.data
-        leaf.grad = writable(cotangent) if leaf.grad is None else leaf.grad + cotangent
+        leaf.grad = writable(cotangent if leaf.grad is None else leaf.grad + cotangent)
 
 
 def writable(cotangent):
-    """A gradient the user may update in place: read-only views (broadcasts) are copied."""
-    if isinstance(cotangent, Tensor) or cotangent.flags.writeable:
+    """A gradient the user may update in place: read-only views (broadcasts) are copied,
+    and a NumPy scalar becomes a 0-d array."""
+    if isinstance(cotangent, Tensor):
         return cotangent
-    return cotangent.copy()
+    if not isinstance(cotangent, _backend.ndarray) or not cotangent.flags.writeable:
+        return _backend.xp.array(cotangent)
+    return cotangent
