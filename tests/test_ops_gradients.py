@@ -252,13 +252,16 @@ def numpy_name(function):
     return f"{module}.{function.__name__}" if module else function.__name__
 
 
-def tables_of_optional_libraries():
-    """The gradient tables kept beside the tests of an optional library (SciPy's ufuncs)."""
+def tables_kept_elsewhere():
+    """The gradient tables kept beside their own tests: numpy.fft's, and SciPy's ufuncs'
+    (when SciPy is installed)."""
+    import test_fft
+
     try:
         import test_scipy_special
     except (ImportError, pytest.skip.Exception):
-        return []
-    return test_scipy_special.GRADIENT_TABLES
+        return test_fft.GRADIENT_TABLES
+    return test_fft.GRADIENT_TABLES + test_scipy_special.GRADIENT_TABLES
 
 
 def test_every_exported_op_is_in_the_gradient_tables():
@@ -269,7 +272,7 @@ def test_every_exported_op_is_in_the_gradient_tables():
     ops = [(name, getattr(cr.ops, name)) for name in cr.ops.__all__ if name not in NOT_OPS]
     dispatched = [*numpy_dispatch.UFUNCS.items(), *numpy_dispatch.FUNCTIONS.items()]
     ops += [(numpy_name(function), op) for function, op in dispatched]
-    tables = [UNARY, BINARY, REDUCTIONS, STRUCTURAL, *tables_of_optional_libraries()]
+    tables = [UNARY, BINARY, REDUCTIONS, STRUCTURAL, *tables_kept_elsewhere()]
     covered = {key.split("/")[0] for table in tables for key in table}
     # Two names for one op (np.amax and max, cr.norm and np.linalg.norm) share one row.
     covered_ops = {id(op) for name, op in ops if name in covered}
