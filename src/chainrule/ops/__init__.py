@@ -1,5 +1,6 @@
 """Primitives (forward and VJP side by side) and the functions built from them."""
 
+from chainrule.ops import fft as _fft  # noqa: F401 - registers numpy.fft on Tensors
 from chainrule.ops import tensor_methods as _tensor_methods  # noqa: F401 - attaches operators
 from chainrule.ops.custom import custom_gradient
 from chainrule.ops.decompositions import (
