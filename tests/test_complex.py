@@ -207,3 +207,22 @@ def test_the_docs_example_runs():
     namespace = {}
     exec(docs_example("## Complex numbers"), namespace)
     assert cr.grad(np.abs)(3 + 4j) == pytest.approx(0.6 - 0.8j)
+
+
+@pytest.mark.parametrize("z", [0.7, 0.4 + 0.9j])
+@pytest.mark.parametrize("f", [np.abs, np.angle, lambda z: np.exp(z * 1j)])
+def test_check_grads_checks_complex_arguments_and_values_in_both_real_directions(f, z):
+    cr.check_grads(f, (z,), order=2, modes=("rev", "fwd"))
+    cr.check_grads(lambda z: cr.grad(lambda z: np.abs(f(z)))(z), (z,), modes=("rev", "fwd"))
+
+
+def test_check_grads_catches_a_conjugated_rule():
+    from chainrule.extend import primitive
+
+    @primitive
+    def square(z):
+        return z * z
+
+    square.defvjp(lambda g, ans, z: g * 2 * np.conj(z))  # PyTorch's convention: wrong here
+    with pytest.raises(AssertionError, match="wrong"):
+        cr.check_grads(square, (np.array(1 + 1j),))

@@ -3,7 +3,8 @@
 from chainrule import _backend
 from chainrule._core.tensor import raw
 from chainrule.api import jacobian, jvp, vjp
-from chainrule.ops.shape import concatenate, ravel
+from chainrule.ops.elementwise import imag, real
+from chainrule.ops.shape import concatenate, ravel, stack
 
 xp = _backend.xp
 
@@ -34,7 +35,9 @@ def numerical_jacobian(f, args, argnum, eps, positions=None):
 def check_grads(f, args, order=1, modes=("rev",), eps=None, rtol=None, atol=None, seed=0):
     """Raise AssertionError unless f's derivatives (up to `order`) match finite differences.
 
-    `args` is a tuple of arrays (a single array is one argument), converted to float64.
+    `args` is a tuple of arrays (a single array is one argument), converted to float64;
+    a complex argument is checked along its real and imaginary parts, a complex value as
+    its real and imaginary parts (docs/core.md, "Complex numbers").
     Every argument's Jacobian is checked in every mode of `modes` ("rev", "fwd"). For
     order 2 and up, as autograd's check_grads does, the functions that vjp and jvp return
     are themselves checked, differentiated in their primals and in their cotangent or
@@ -48,9 +51,41 @@ def check_grads(f, args, order=1, modes=("rev",), eps=None, rtol=None, atol=None
     )
     if not isinstance(args, (tuple, list)):
         args = (args,)
+    if any(xp.iscomplexobj(raw(a)) for a in args):
+        f, args = _real_view(f, [xp.asarray(raw(a), dtype=xp.complex128) for a in args])
+    else:
+        f = _real_output(f)
     args = tuple(xp.asarray(raw(a), dtype=xp.float64) for a in args)
     rng = xp.random.default_rng(seed)
     _check(f, args, order, tuple(modes), tolerances, rng, 1, getattr(f, "__name__", "f"))
+
+
+def _real_output(f):
+    """f with a complex value returned as [real, imag] stacked, so both parts are checked."""
+
+    def real_valued(*args):
+        value = f(*args)
+        if not xp.iscomplexobj(raw(value)):
+            return value
+        return stack([real(value), imag(value)])
+
+    real_valued.__name__ = getattr(f, "__name__", "f")
+    return real_valued
+
+
+def _real_view(f, args):
+    """f as a real function of real arrays: each complex argument passed as its real and
+    imaginary parts (so every real direction is checked), a complex value as [real, imag]."""
+    is_complex = [xp.iscomplexobj(a) for a in args]
+
+    def on_parts(*parts):
+        parts = iter(parts)
+        rebuilt = [next(parts) + 1j * next(parts) if c else next(parts) for c in is_complex]
+        return f(*rebuilt)
+
+    on_parts.__name__ = getattr(f, "__name__", "f")
+    split = [part for a, c in zip(args, is_complex) for part in ((a.real, a.imag) if c else (a,))]
+    return _real_output(on_parts), tuple(split)
 
 
 def _check(f, args, order, modes, tolerances, rng, level, label):
