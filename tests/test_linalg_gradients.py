@@ -56,30 +56,31 @@ SQUARE = {
     "inv": (np.linalg.inv, general),
     "det": (np.linalg.det, general),
     "slogdet": (lambda a: np.linalg.slogdet(a)[1], general),
-    "slogdet_negative_det": (lambda a: np.linalg.slogdet(-a[..., ::-1, :])[1], general),
+    "slogdet/negative_det": (lambda a: np.linalg.slogdet(-a[..., ::-1, :])[1], general),
     "cholesky": (np.linalg.cholesky, spd),
-    "cholesky_upper": (lambda a: np.linalg.cholesky(a, upper=True), spd),
-    "eigh_values": (lambda a: np.linalg.eigh(a)[0], spd),
-    "eigh_vectors": (lambda a: fixed_sign(np.linalg.eigh(a)[1]), spd),
-    "eigh_upper": (
+    "cholesky/upper": (lambda a: np.linalg.cholesky(a, upper=True), spd),
+    "eigh/values": (lambda a: np.linalg.eigh(a)[0], spd),
+    "eigh/vectors": (lambda a: fixed_sign(np.linalg.eigh(a)[1]), spd),
+    "eigh/upper": (
         lambda a: flat(np.linalg.eigh(a, UPLO="U")[0], fixed_sign(np.linalg.eigh(a, "U")[1])),
         spd,
     ),
     "eigvalsh": (np.linalg.eigvalsh, spd),
-    "eig_values": (lambda a: np.linalg.eig(a)[0], real_spectrum),
-    "eig_vectors": (lambda a: fixed_sign(np.linalg.eig(a)[1]), real_spectrum),
-    "matrix_power_3": (lambda a: np.linalg.matrix_power(a, 3), general),
-    "matrix_power_minus_2": (lambda a: np.linalg.matrix_power(a, -2), general),
-    "pinv_square": (np.linalg.pinv, general),
+    "eigvals": (np.linalg.eigvals, real_spectrum),
+    "eig/values": (lambda a: np.linalg.eig(a)[0], real_spectrum),
+    "eig/vectors": (lambda a: fixed_sign(np.linalg.eig(a)[1]), real_spectrum),
+    "matrix_power/3": (lambda a: np.linalg.matrix_power(a, 3), general),
+    "matrix_power/minus_2": (lambda a: np.linalg.matrix_power(a, -2), general),
+    "pinv/square": (np.linalg.pinv, general),
 }
 
 RECTANGULAR = {
-    "svd_values": lambda a: np.linalg.svd(a, compute_uv=False),
+    "svd/values": lambda a: np.linalg.svd(a, compute_uv=False),
     "svdvals": np.linalg.svdvals,
-    "svd_thin": lambda a: thin_svd_factors(*np.linalg.svd(a, full_matrices=False)),
-    "svd_full_values": lambda a: np.linalg.svd(a)[1],
+    "svd/thin": lambda a: thin_svd_factors(*np.linalg.svd(a, full_matrices=False)),
+    "svd/full_values": lambda a: np.linalg.svd(a)[1],
     "qr": lambda a: flat(*np.linalg.qr(a)),
-    "qr_r": lambda a: np.linalg.qr(a, mode="r"),
+    "qr/r": lambda a: np.linalg.qr(a, mode="r"),
     "pinv": np.linalg.pinv,
 }
 
@@ -128,16 +129,20 @@ def test_solve_refuses_a_stack_of_vectors_as_numpy_2_does():
         np.linalg.solve(cr.Tensor(a, requires_grad=True), b)
 
 
-def test_multi_dot_matches_numpy_and_finite_differences():
+SEVERAL_INPUTS = {
+    "solve/vector_batched_a": (np.linalg.solve, [(2, 3, 3), (3,)]),
+    "multi_dot": (lambda *xs: np.linalg.multi_dot(list(xs)), [(3,), (3, 4), (4, 2), (2,)]),
+    "multi_dot/three": (lambda *xs: np.linalg.multi_dot(list(xs)), [(2, 3), (3, 4), (4,)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SEVERAL_INPUTS))
+def test_function_of_several_matrices_matches_numpy_and_finite_differences(name):
+    f, shapes = SEVERAL_INPUTS[name]
     rng = np.random.default_rng(3)
-    arrays = [rng.normal(size=s) for s in [(3,), (3, 4), (4, 2), (2,)]]
-    three = [rng.normal(size=s) for s in [(2, 3), (3, 4), (4,)]]
-    for chain in (arrays, three):
-        np.testing.assert_array_equal(
-            np.linalg.multi_dot([cr.Tensor(x) for x in chain]).data, np.linalg.multi_dot(chain)
-        )
-        cr.check_grads(lambda *xs: np.linalg.multi_dot(list(xs)), chain, order=2,
-                       modes=("rev", "fwd"))
+    args = [(general if len(s) > 1 and s[-1] == s[-2] else rectangular)(rng, s) for s in shapes]
+    np.testing.assert_array_equal(f(*[cr.Tensor(x) for x in args]).data, f(*args))
+    cr.check_grads(f, args, order=2, modes=("rev", "fwd"))
 
 
 @pytest.mark.parametrize("power", [-5, -1, 0, 1, 2, 5, 6])
@@ -234,6 +239,10 @@ def test_norm_of_complex_input_equals_numpy():
         np.testing.assert_allclose(np.linalg.norm(cr.Tensor(z), ord).data, np.linalg.norm(z, ord))
     np.testing.assert_allclose(np.linalg.norm(cr.Tensor(z), 3, axis=1).data,
                                np.linalg.norm(z, 3, axis=1))
+
+
+GRADIENT_TABLES = [SQUARE, RECTANGULAR, SEVERAL_INPUTS]
+"""For the coverage check in test_ops_gradients.py: every op has a row somewhere."""
 
 
 @pytest.mark.parametrize(

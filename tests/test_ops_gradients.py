@@ -253,15 +253,19 @@ def numpy_name(function):
 
 
 def tables_kept_elsewhere():
-    """The gradient tables kept beside their own tests: numpy.fft's, and SciPy's ufuncs'
-    (when SciPy is installed)."""
+    """The gradient tables kept beside their own tests: numpy.fft's, numpy.linalg's, the
+    wider NumPy coverage's, and SciPy's ufuncs' (when SciPy is installed)."""
     import test_fft
+    import test_linalg_gradients
+    import test_numpy_coverage
 
+    tables = (test_fft.GRADIENT_TABLES + test_linalg_gradients.GRADIENT_TABLES
+              + test_numpy_coverage.GRADIENT_TABLES)
     try:
         import test_scipy_special
     except (ImportError, pytest.skip.Exception):
-        return test_fft.GRADIENT_TABLES
-    return test_fft.GRADIENT_TABLES + test_scipy_special.GRADIENT_TABLES
+        return tables
+    return tables + test_scipy_special.GRADIENT_TABLES
 
 
 def test_every_exported_op_is_in_the_gradient_tables():

@@ -2,6 +2,8 @@
 
 from chainrule.ops import fft as _fft  # noqa: F401 - registers numpy.fft on Tensors
 from chainrule.ops import tensor_methods as _tensor_methods  # noqa: F401 - attaches operators
+from chainrule.ops.accumulating import cumprod, diff, roll
+from chainrule.ops.contractions import cross, diag, diagonal, kron, tensordot, trace, tril, triu
 from chainrule.ops.custom import custom_gradient
 from chainrule.ops.decompositions import (
     cholesky,
@@ -55,7 +57,35 @@ from chainrule.ops.elementwise import (
     tanh,
     where,
 )
+from chainrule.ops.elementwise_more import (
+    arccosh,
+    arcsinh,
+    arctan2,
+    arctanh,
+    deg2rad,
+    fmod,
+    hypot,
+    logaddexp,
+    logaddexp2,
+    rad2deg,
+    remainder,
+    sinc,
+)
 from chainrule.ops.indexing import getitem, index_add, index_set, sort, take, take_along_axis
+from chainrule.ops.joining import (
+    append,
+    array_split,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    column_stack,
+    dsplit,
+    dstack,
+    hsplit,
+    hstack,
+    vsplit,
+    vstack,
+)
 from chainrule.ops.linalg import dot, einsum, matmul, outer
 from chainrule.ops.linalg_solve import det, inv, matrix_power, multi_dot, pinv, slogdet, solve
 from chainrule.ops.norms import norm
@@ -88,10 +118,54 @@ from chainrule.ops.shape import (
     transpose,
 )
 from chainrule.ops.special import log_softmax, softmax
+from chainrule.ops.statistics import average, median, nanmean, nansum, percentile, quantile
 
 abs = absolute  # noqa: A001 - NumPy's alias
+mod = remainder  # NumPy's alias
 
 __all__ = [
+    "cumprod",
+    "diff",
+    "roll",
+    "cross",
+    "diag",
+    "diagonal",
+    "kron",
+    "tensordot",
+    "trace",
+    "tril",
+    "triu",
+    "arccosh",
+    "arcsinh",
+    "arctan2",
+    "arctanh",
+    "deg2rad",
+    "fmod",
+    "hypot",
+    "logaddexp",
+    "logaddexp2",
+    "rad2deg",
+    "remainder",
+    "mod",
+    "sinc",
+    "append",
+    "array_split",
+    "atleast_1d",
+    "atleast_2d",
+    "atleast_3d",
+    "column_stack",
+    "dsplit",
+    "dstack",
+    "hsplit",
+    "hstack",
+    "vsplit",
+    "vstack",
+    "average",
+    "median",
+    "nanmean",
+    "nansum",
+    "percentile",
+    "quantile",
     "angle",
     "conj",
     "conjugate",

@@ -5,7 +5,7 @@ import numpy
 from chainrule._core.modes import is_grad_enabled
 from chainrule._core.tensor import Tensor, refuse_graph_exit
 from chainrule.ops import elementwise as ew
-from chainrule.ops import linalg, reductions, special
+from chainrule.ops import elementwise_more, linalg, reductions, special
 from chainrule.ops import shape as shape_ops
 from chainrule.ops.indexing import IndexedUpdate, getitem, normalize_index
 from chainrule.ops.numpy_dispatch import array_function, array_ufunc
@@ -115,6 +115,8 @@ METHODS = {
     "__rtruediv__": lambda self, other: ew.divide(other, self),
     "__pow__": lambda self, other: ew.power(self, other),
     "__rpow__": lambda self, other: ew.power(other, self),
+    "__mod__": lambda self, other: elementwise_more.remainder(self, other),
+    "__rmod__": lambda self, other: elementwise_more.remainder(other, self),
     "__matmul__": lambda self, other: linalg.matmul(self, other),
     "__rmatmul__": lambda self, other: linalg.matmul(other, self),
     "__neg__": lambda self: ew.negative(self),

@@ -1,0 +1,172 @@
+"""More elementwise ops: arctan2, hypot, remainder/mod, fmod, inverse hyperbolic functions,
+deg2rad/rad2deg, logaddexp, logaddexp2 and sinc."""
+
+import math
+
+import numpy
+
+from chainrule import _backend
+from chainrule._core.tensor import raw
+from chainrule.ops._primitive import primitive
+from chainrule.ops.elementwise import _strong_zero
+from chainrule.ops.numpy_dispatch import register
+
+xp = _backend.xp
+
+
+@primitive(numpy=numpy.arctan2)
+def arctan2(y, x):
+    """The angle of the point (x, y), in (-pi, pi]."""
+    return xp.arctan2(y, x)
+
+
+arctan2.defvjp(
+    lambda g, ans, y, x: _strong_zero(g, x / (x * x + y * y)),
+    lambda g, ans, y, x: _strong_zero(g, -y / (x * x + y * y)),
+)
+
+
+@primitive(numpy=numpy.hypot)
+def hypot(x, y):
+    """sqrt(x^2 + y^2) without overflow; its gradient at the origin does not exist."""
+    return xp.hypot(x, y)
+
+
+hypot.defvjp(
+    lambda g, ans, x, y: _strong_zero(g, x / ans),
+    lambda g, ans, x, y: _strong_zero(g, y / ans),
+)
+
+
+def _quotient(x, y, ans):
+    """The integer n with x = n y + remainder, as a constant (it is piecewise constant)."""
+    return xp.round((raw(x) - raw(ans)) / raw(y))
+
+
+@primitive(numpy=numpy.remainder)
+def remainder(x, y):
+    """x - floor(x / y) y, with the sign of y (Python's %); jumps where x / y is whole."""
+    return xp.remainder(x, y)
+
+
+remainder.defvjp(
+    lambda g, ans, x, y: g,
+    lambda g, ans, x, y: g * -_quotient(x, y, ans),
+)
+
+
+@primitive(numpy=numpy.fmod)
+def fmod(x, y):
+    """x - trunc(x / y) y, with the sign of x (C's fmod)."""
+    return xp.fmod(x, y)
+
+
+fmod.defvjp(
+    lambda g, ans, x, y: g,
+    lambda g, ans, x, y: g * -_quotient(x, y, ans),
+)
+
+
+@primitive(numpy=numpy.arcsinh)
+def arcsinh(x):
+    return xp.arcsinh(x)
+
+
+@arcsinh.defvjp
+def _(g, ans, x):
+    return g / xp.sqrt(x * x + 1)
+
+
+@primitive(numpy=numpy.arccosh)
+def arccosh(x):
+    return xp.arccosh(x)
+
+
+@arccosh.defvjp
+def _(g, ans, x):
+    return _strong_zero(g, 1 / xp.sqrt(x * x - 1))
+
+
+@primitive(numpy=numpy.arctanh)
+def arctanh(x):
+    return xp.arctanh(x)
+
+
+@arctanh.defvjp
+def _(g, ans, x):
+    return _strong_zero(g, 1 / (1 - x * x))
+
+
+@primitive(numpy=(numpy.deg2rad, numpy.radians))
+def deg2rad(x):
+    return xp.deg2rad(x)
+
+
+deg2rad.defvjp(lambda g, ans, x: g * (math.pi / 180))
+
+
+@primitive(numpy=(numpy.rad2deg, numpy.degrees))
+def rad2deg(x):
+    return xp.rad2deg(x)
+
+
+rad2deg.defvjp(lambda g, ans, x: g * (180 / math.pi))
+
+
+@primitive(numpy=numpy.logaddexp)
+def logaddexp(x, y):
+    """log(exp(x) + exp(y)), without overflow."""
+    return xp.logaddexp(x, y)
+
+
+logaddexp.defvjp(
+    lambda g, ans, x, y: g * xp.exp(x - ans),
+    lambda g, ans, x, y: g * xp.exp(y - ans),
+)
+
+
+@primitive(numpy=numpy.logaddexp2)
+def logaddexp2(x, y):
+    """log2(2^x + 2^y), without overflow."""
+    return xp.logaddexp2(x, y)
+
+
+logaddexp2.defvjp(
+    lambda g, ans, x, y: g * xp.exp2(x - ans),
+    lambda g, ans, x, y: g * xp.exp2(y - ans),
+)
+
+
+@primitive
+def sinc(x):
+    """sin(pi x) / (pi x), and 1 at 0."""
+    return xp.sinc(x)
+
+
+@primitive
+def _sinc_derivative(x, order):
+    """The order-th derivative of sinc: x f^(d) + d f^(d-1) = pi^(d-1) sin(pi x + d pi / 2)
+    (from x f = sin(pi x) / pi), and its Taylor series where |x| < 0.1 (no cancellation)."""
+    small = xp.abs(x) < 0.1
+    safe = xp.where(small, 1, x)
+    previous = xp.sinc(safe)
+    for d in range(1, order + 1):
+        previous = (math.pi ** (d - 1) * xp.sin(math.pi * safe + d * math.pi / 2)
+                    - d * previous) / safe
+    return xp.where(small, _sinc_series(x, order), previous)
+
+
+def _sinc_series(x, order):
+    """sum_k (-1)^k pi^2k (2k)! / ((2k - order)! (2k + 1)!) x^(2k - order)."""
+    total = xp.zeros_like(x)
+    for k in range((order + 1) // 2, (order + 1) // 2 + 8):
+        coefficient = (-1) ** k * math.pi ** (2 * k) * math.factorial(2 * k) / (
+            math.factorial(2 * k - order) * math.factorial(2 * k + 1)
+        )
+        total = total + coefficient * x ** (2 * k - order)
+    return total
+
+
+sinc.defvjp(lambda g, ans, x: g * _sinc_derivative(x, 1))
+_sinc_derivative.defvjp(lambda g, ans, x, order: g * _sinc_derivative(x, order + 1))
+register(numpy.sinc, sinc)
