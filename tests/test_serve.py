@@ -98,9 +98,12 @@ def assert_same_numbers_as_explain(page, report):
     gradient = np.frombuffer(base64.b64decode(page["dC/dW"]["float64"]), "<f8")
     np.testing.assert_allclose(gradient.reshape(page["dC/dW"]["shape"]),
                                report[f"dC/d{w}"]["values"][0], **close)
+    # The page chains the first layer by VJPs, explain by built Jacobians: both agree with
+    # backpropagation to rounding, so the differences match to within rounding too.
     checks = {check["wrt"]: check["product_vs_reverse"]["largest"] for check in report["checks"]}
-    assert {check["wrt"]: check["product_vs_reverse"] for check in page["checks"]} == \
-        pytest.approx(checks, rel=1e-12, abs=1e-18)
+    shown = {check["wrt"]: check["product_vs_reverse"] for check in page["checks"]}
+    assert shown == pytest.approx(checks, rel=1e-12, abs=1e-15)
+    assert shown[w] == checks[w] and max(shown.values()) < 1e-12
 
 
 @contextlib.contextmanager

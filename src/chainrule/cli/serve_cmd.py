@@ -7,7 +7,7 @@ from pathlib import Path
 
 import uvicorn
 
-from chainrule.serve import RunsRoot, ServedModel, create_app
+from chainrule.serve import RunsRoot, ServedModel, create_app, one_blas_thread
 from chainrule.training import TrainConfig, load_model, train
 from chainrule.training.run_dir import RunDirectory
 
@@ -51,6 +51,7 @@ def run(args):
     if args.host not in LOOPBACK:
         print(f"chainrule serve: warning: listening on {args.host}, so other machines can "
               "open the page")
+    one_blas_thread()
     server = uvicorn.Server(uvicorn.Config(create_app(served, runs_root), host=args.host,
                                            port=args.port, log_level="warning",
                                            timeout_graceful_shutdown=1))

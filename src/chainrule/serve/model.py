@@ -30,7 +30,11 @@ class ServedModel:
         self.model = model
         self.source = source
         self.run_dir = run_dir
-        self.dense, self.activations = model_layers(model)
+        dense, self.activations = model_layers(model)
+        self.dtype = dense[0][0].dtype
+        # explain works in float64; converting once (exactly) spares it on every drawing.
+        self.dense = [(weight.astype(np.float64), bias.astype(np.float64))
+                      for weight, bias in dense]
         inputs = self.dense[0][0].shape[1]
         self.side = math.isqrt(inputs)
         if self.side * self.side != inputs:
@@ -66,8 +70,8 @@ class ServedModel:
         dense, steps = self._weights(session)
         explanation, before = self._explained(picture, label, dense)
         stepped = [
-            ((weight - learning_rate * explanation.reverse[f"W{k}"][0]).astype(weight.dtype),
-             (bias - learning_rate * explanation.reverse[f"b{k}"][0]).astype(bias.dtype))
+            (self._in_model_dtype(weight - learning_rate * explanation.reverse[f"W{k}"][0]),
+             self._in_model_dtype(bias - learning_rate * explanation.reverse[f"b{k}"][0]))
             for k, (weight, bias) in enumerate(dense, start=1)
         ]
         with self._lock:
@@ -91,6 +95,11 @@ class ServedModel:
                 return self._copies[session]
         return self.dense, 0
 
+    def _in_model_dtype(self, array):
+        """`array` rounded to the model's dtype (the copy is a model like the original),
+        held in float64 for explain."""
+        return array.astype(self.dtype).astype(np.float64)
+
     def _checked_label(self, label):
         if label is None:
             return None
@@ -101,12 +110,19 @@ class ServedModel:
 
     def _explained(self, picture, label, dense):
         """(explanation, page data) as `chainrule explain --image` computes them, without its
-        finite differences (the chained product is checked against reverse mode)."""
+        finite differences (the chained product is checked against reverse mode).
+
+        Only the Jacobians the tutorial's derivation shows are built (the largest is
+        dz2/dW2, classes x classes x hidden); the chain through earlier layers comes from
+        VJPs, as explain does for dz1/dW1. That keeps an update within a few tens of ms.
+        """
         x = self.model.standardize(np.asarray(picture, np.float64).reshape(-1))
         label = self._checked_label(label)
         if label is None:
             label = int(np.argmax(forward(dense, self.activations, x)))
-        explanation = explain(network_stages(dense, self.activations, label), x, fd_entries=0)
+        classes, hidden = dense[-1][0].shape
+        explanation = explain(network_stages(dense, self.activations, label), x, fd_entries=0,
+                              max_jacobian_entries=classes * classes * hidden)
         return explanation, _page_data(explanation, label, picture, self.model.input_std)
 
     def _analysis(self, picture, label, dense):

@@ -8,9 +8,11 @@ const $ = (id) => document.getElementById(id);
 const state = {
   strokes: [], drawing: null, label: null, session: newSession(), inFlight: false,
   dirty: false, lastSent: -Infinity, timer: null, updates: 0, model: null, latest: null,
-  timings: [], events: null, rows: [],
+  timings: [], sinceChange: [], changedAt: 0, events: null, rows: [],
 };
-window.chainrule = state;   // for tests and benchmarks: state.timings holds update latencies
+// For tests and benchmarks: state.timings holds each update's time from sending the drawing
+// to the rendered answer; state.sinceChange from the first stroke it carries to the same.
+window.chainrule = state;
 
 function newSession() {
   if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -131,6 +133,7 @@ function setBusy() {
 }
 
 function scheduleUpdate() {
+  if (!state.dirty) state.changedAt = performance.now();
   state.dirty = true;
   setBusy();
   pump();
@@ -158,15 +161,19 @@ async function update() {
   state.inFlight = true;
   setBusy();
   const started = performance.now();
+  const changed = state.changedAt;
   state.lastSent = started;
   try {
     const data = await post("/api/analyze", {canvas: canvasPayload(), label: state.label,
                                              session: state.session});
     render(data);
     await nextPaint();
-    const elapsed = performance.now() - started;
+    const now = performance.now();
+    const elapsed = now - started;
     state.timings.push(elapsed);
+    state.sinceChange.push(now - changed);
     if (state.timings.length > TIMINGS_KEPT) state.timings.shift();
+    if (state.sinceChange.length > TIMINGS_KEPT) state.sinceChange.shift();
     showLatency(elapsed);
   } catch (error) {
     showMessage(error.message);
@@ -246,11 +253,11 @@ function renderPictures(data) {
     const shade = 1 - 0.55 * picture[k];
     return diverging(data.saliency[k], largest).map((c) => Math.round(c * shade));
   });
-  $("saliency-range").textContent = `scale ±${fmt(largest, 3)}`;
+  $("saliency-range").textContent = `; scale ±${fmt(largest, 3)}`;
   $("saliency").dataset.largest = String(largest);
 }
 
-function renderBars(data) {
+function makeBars() {
   const bars = $("bars");
   const classes = state.model.classes;
   if (bars.children.length !== classes.length) {
@@ -266,6 +273,11 @@ function renderBars(data) {
       return row;
     }));
   }
+}
+
+function renderBars(data) {
+  const bars = $("bars");
+  makeBars();
   data.y.forEach((p, i) => {
     const row = bars.children[i];
     row.querySelector(".fill").style.width = `${(100 * p).toFixed(2)}%`;
@@ -570,8 +582,8 @@ function drawChart(chart, series, title) {
         parts.push(svg("circle", {cx: x(e).toFixed(1), cy: y(v).toFixed(1), r: 2.5,
                                   fill: colour}));
       }
-      parts.push(svg("text", {x: right - 110 * (2 - s), y: 14, fill: colour, class: "tick"},
-                     `— ${label}`));
+      parts.push(svg("text", {x: right - 84 * (series.length - 1 - s), y: 14, fill: colour,
+                              class: "tick", "text-anchor": "end"}, `— ${label}`));
     });
   } else {
     parts.push(svg("text", {x: left, y: 100, class: "tick"}, "no epochs yet"));
@@ -589,6 +601,7 @@ async function start() {
     `(${model.activations.join(", ") || "no hidden layer"}), sees ${model.side}×${model.side} ` +
     "pixels";
   $("seen-size").textContent = `${model.side}×${model.side}`;
+  makeBars();
   redraw();
   showBlank();
   showSteps(0);

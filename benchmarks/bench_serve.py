@@ -1,0 +1,129 @@
+"""`chainrule serve` latency: from a canvas update to the rendered prediction and chain rule.
+
+Serves a 784-512-10 network (a run's, or fresh weights of the MNIST shape: the work per
+update does not depend on the weights) on 127.0.0.1, opens the page in Debian's chromium
+through Playwright, draws MNIST test digits with mouse moves, and reads the page's own
+timings: from sending a drawing to the rendered prediction, Jacobians and saliency, and from
+the first stroke an update carries to the same (which adds the ~10/s throttle's wait). Also
+times the server's share (preparation, explain, JSON) on the drawings the page sent.
+
+Run: python benchmarks/bench_serve.py [--run RUN] [--digits 10]
+"""
+
+import argparse
+import json
+import statistics
+import threading
+import time
+
+import numpy as np
+
+from chainrule.data import load_dataset
+from chainrule.nn import MLP
+from chainrule.serve import ServedModel, create_app, one_blas_thread
+from chainrule.serve.picture import canvas_grey, network_input
+from chainrule.training import load_model
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", help="a run directory or checkpoint (default: fresh weights)")
+    parser.add_argument("--digits", type=int, default=10, help="MNIST test digits to draw")
+    parser.add_argument("--data-dir", help="folder holding the MNIST files")
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    args = parser.parse_args()
+    one_blas_thread()
+    if args.run:
+        model, config = load_model(args.run)
+        served = ServedModel(model, config, args.run)
+    else:
+        model = MLP(sizes=(784, 512, 10), rng=np.random.default_rng(0))
+        served = ServedModel(model, {}, "fresh 784-512-10")
+    images = load_dataset("mnist", data_dir=args.data_dir).test_images[: args.digits]
+    with _serving(create_app(served, "runs")) as url:
+        timings, since_change, sent = _draw_in_browser(url, images, args.chromium)
+    server = [_server_seconds(served, payload) * 1e3 for payload in sent[-50:]]
+    sizes = "-".join(map(str, served.describe()["sizes"]))
+    print(f"chainrule serve, {sizes} ({served.source}): {len(timings)} updates while "
+          f"drawing {len(images)} MNIST digits with the mouse")
+    print(f"  sent -> rendered        {_summary(timings)}")
+    print(f"  first stroke -> shown   {_summary(since_change)}")
+    print(f"  server (prep, explain, JSON) {_summary(server)}")
+
+
+def _summary(milliseconds):
+    ordered = sorted(milliseconds)
+    p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
+    return f"median {statistics.median(ordered):6.1f} ms   p90 {p90:6.1f} ms"
+
+
+def _server_seconds(served, payload):
+    started = time.perf_counter()
+    picture = network_input(canvas_grey(payload["canvas"]), served.side)
+    json.dumps(served.analysis(picture, payload.get("label")))
+    return time.perf_counter() - started
+
+
+class _serving:
+    """uvicorn on a free port of 127.0.0.1, in a thread."""
+
+    def __init__(self, app):
+        import uvicorn
+
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0,
+                                                    log_level="warning", lifespan="off"))
+
+    def __enter__(self):
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.02)
+        return f"http://127.0.0.1:{self.server.servers[0].sockets[0].getsockname()[1]}"
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def _draw_in_browser(url, images, chromium):
+    from playwright.sync_api import sync_playwright
+
+    sent = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1200})
+        page.on("request", lambda request: sent.append(json.loads(request.post_data))
+                if request.url.endswith("/api/analyze") else None)
+        page.goto(url)
+        page.wait_for_function("window.chainrule && window.chainrule.model !== null")
+        page.fill("#pen", "14")
+        for image in images:
+            page.click("#clear")
+            _draw(page, image)
+            page.wait_for_function("document.body.dataset.busy === 'false'")
+        timings = page.evaluate("window.chainrule.timings")
+        since_change = page.evaluate("window.chainrule.sinceChange")
+        browser.close()
+    return timings, since_change, [payload for payload in sent if "canvas" in payload]
+
+
+def _draw(page, image):
+    """One mouse stroke along each run of inked pixels of each row of a 28x28 digit."""
+    box = page.locator("#pad").bounding_box()
+    scale = box["width"] / 28
+    for row in range(28):
+        inked = np.flatnonzero(image[row] > 100)
+        for run in np.split(inked, np.flatnonzero(np.diff(inked) > 1) + 1) if len(inked) else []:
+            y = box["y"] + (row + 0.5) * scale
+            page.mouse.move(box["x"] + (run[0] + 0.5) * scale, y)
+            page.mouse.down()
+            page.mouse.move(box["x"] + (run[-1] + 0.5) * scale, y, steps=max(2, len(run) // 2))
+            page.mouse.up()
+
+
+if __name__ == "__main__":
+    main()
