@@ -68,6 +68,9 @@ UNARY = {
     "imag": (lambda x: np.imag(x) + x, anywhere),
     "conjugate": (lambda x: np.conj(x) * x, anywhere),
     "angle": (lambda x: np.angle(x) + x, away_from_zero),
+    "fabs": (np.fabs, away_from_zero),
+    "real_if_close": (lambda x: np.real_if_close(x) * x, anywhere),
+    "nan_to_num": (np.nan_to_num, anywhere),
 }
 
 BINARY = {
@@ -135,6 +138,10 @@ STRUCTURAL = {
     "pad": (lambda x: np.pad(x, ((1, 0), (2, 1))), [(2, 3)]),
     "flip": (lambda x: np.flip(x, axis=1), [(2, 3)]),
     "flip/all": (lambda x: np.flip(x), [(2, 3)]),
+    "flipud": (np.flipud, [(2, 3)]),
+    "fliplr": (np.fliplr, [(2, 3)]),
+    "rot90": (np.rot90, [(2, 3)]),
+    "rot90/k3_axes": (lambda x: np.rot90(x, 3, axes=(2, 0)), [(2, 3, 2)]),
     "tile": (lambda x: np.tile(x, (2, 3)), [(2, 2)]),
     "tile/int": (lambda x: np.tile(x, 2), [(3,)]),
     "repeat": (lambda x: np.repeat(x, 2, axis=0), [(2, 3)]),
@@ -153,6 +160,8 @@ STRUCTURAL = {
     "take/axis": (lambda x: np.take(x, [1, 1], axis=1), [(2, 2)]),
     "sort": (lambda x: np.sort(x, axis=1), [(2, 3)]),
     "sort/axis0": (lambda x: np.sort(x, axis=0), [(3, 2)]),
+    "partition": (lambda x: np.partition(x, 1), [(2, 4)]),
+    "partition/flat": (lambda x: np.partition(x, 3, axis=None), [(2, 3)]),
     "take_along_axis": (
         lambda x: np.take_along_axis(x, np.array([[2, 0], [1, 1]]), axis=1),
         [(2, 3)],

@@ -296,6 +296,16 @@ def _(g, ans, x):
     return g * xp.sign(x)
 
 
+def fabs(x):
+    """|x| for real x (NumPy's fabs refuses complex input, and so does this)."""
+    if xp.iscomplexobj(x):
+        raise TypeError("numpy.fabs is not defined for complex input; use numpy.abs")
+    return absolute(x)
+
+
+register(numpy.fabs, fabs)
+
+
 @primitive(numpy=numpy.real)
 def real(x):
     """The real part of x (x itself for real x)."""
@@ -330,6 +340,28 @@ def _(g, ans, x):
 
 
 conjugate = conj
+
+
+def real_if_close(x, tol=100):
+    """x's real part when every imaginary part is within `tol` machine epsilons of 0."""
+    values = raw(x)
+    if not xp.iscomplexobj(values):
+        return x
+    bound = tol * xp.finfo(values.dtype).eps if tol > 1 else tol
+    return real(x) if xp.all(xp.abs(values.imag) < bound) else x
+
+
+register(numpy.real_if_close, real_if_close)
+
+
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    """NaN and infinities replaced by numbers; the replaced entries get a zero gradient."""
+    values = raw(x)
+    replaced = xp.nan_to_num(values, nan=nan, posinf=posinf, neginf=neginf)
+    return where(xp.isfinite(values), x, replaced)
+
+
+register(numpy.nan_to_num, nan_to_num)
 
 
 @primitive(numpy=numpy.angle)

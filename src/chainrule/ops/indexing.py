@@ -131,6 +131,14 @@ def sort(x, axis=-1):
     return take_along_axis(x, order, axis)
 
 
+def partition(x, kth, axis=-1):
+    """NumPy's partition (the kth element in its sorted place), as a gather by argpartition."""
+    values = x.data if isinstance(x, Tensor) else xp.asarray(x)
+    if axis is None:
+        x, values, axis = xp.reshape(x, (-1,)), values.reshape(-1), 0
+    return take_along_axis(x, xp.argpartition(values, kth, axis=axis), axis)
+
+
 def take(x, indices, axis=None):
     """numpy.take: elements at `indices` of the flattened x, or along `axis`."""
     indices = xp.asarray(indices.data if isinstance(indices, Tensor) else indices)
@@ -141,4 +149,5 @@ def take(x, indices, axis=None):
 
 register(numpy.take_along_axis, take_along_axis)
 register(numpy.sort, sort)
+register(numpy.partition, partition)
 register(numpy.take, take)

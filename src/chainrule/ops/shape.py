@@ -127,6 +127,35 @@ def _(g, ans, x, axis=None):
     return xp.flip(g, negative_axes(axis, x.ndim))
 
 
+def flipud(x):
+    """Reverse the first axis."""
+    return flip(x, 0)
+
+
+def fliplr(x):
+    """Reverse the second axis."""
+    return flip(x, 1)
+
+
+def rot90(x, k=1, axes=(0, 1)):
+    """Rotate by 90 degrees k times in the plane of `axes`, as NumPy does (flip, transpose)."""
+    k %= 4
+    if k == 0:
+        return x
+    if k == 2:
+        return flip(flip(x, axes[0]), axes[1])
+    order = list(range(xp.ndim(x)))
+    order[axes[0]], order[axes[1]] = order[axes[1]], order[axes[0]]
+    if k == 1:
+        return transpose(flip(x, axes[1]), tuple(order))
+    return flip(transpose(x, tuple(order)), axes[1])
+
+
+register(numpy.flipud, flipud)
+register(numpy.fliplr, fliplr)
+register(numpy.rot90, rot90)
+
+
 def swapaxes(x, axis1, axis2):
     """Exchange two axes (a transpose)."""
     order = list(range(xp.ndim(x)))
