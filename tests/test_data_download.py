@@ -133,6 +133,25 @@ def test_with_no_network_the_error_says_how_to_supply_the_files(places):
     assert "--data-dir" in message and "CHAINRULE_DATA" in message
 
 
+def test_with_no_network_the_error_names_every_place_searched_and_leaves_no_folder(
+        places, monkeypatch):
+    offline = dataclasses.replace(datasets.SOURCES["mnist"], mirrors=[closed_port_url()])
+    monkeypatch.setitem(datasets.SOURCES, "mnist", offline)
+    with pytest.raises(DownloadError) as raised:
+        load_mnist(progress=False)
+    assert str(places / "system" / "mnist") in str(raised.value)
+    assert not (places / "home").exists()
+
+
+def test_a_part_file_left_by_a_killed_download_is_removed_by_the_next(server, tmp_path):
+    stale, fresh = tmp_path / f".{NAME}.abc123.part", tmp_path / f".{NAME}.def456.part"
+    stale.write_bytes(b"half")
+    fresh.write_bytes(b"being written by a live download")
+    os.utime(stale, (0, 0))
+    download_file(NAME, tmp_path, [server.mirrors["good"]], SHA256, progress=False)
+    assert sorted(os.listdir(tmp_path)) == sorted([NAME, fresh.name])
+
+
 def test_load_mnist_downloads_into_the_user_cache_when_no_folder_has_it(places, monkeypatch):
     tiny = write_tiny_dataset(places / "served", label=8)
     with LocalServer() as local:

@@ -153,7 +153,7 @@ def test_a_fifo_checkpoint_is_refused_without_blocking(tmp_path):
     for command in ("evaluate", "predict"):
         args = (command, fifo) if command == "evaluate" else (command, fifo, fifo)
         assert_one_line_error(chainrule(*args, timeout=30), fifo,
-                              "is a FIFO (named pipe), not a checkpoint file")
+                              "is a FIFO (named pipe), not a regular checkpoint")
 
 
 def test_a_device_is_refused_as_a_checkpoint():

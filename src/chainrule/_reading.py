@@ -31,7 +31,7 @@ def open_regular(path, error, what="file"):
         mode = os.fstat(descriptor).st_mode
         if not stat.S_ISREG(mode):
             kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
-            raise error(f"{path}: is {kind}, not a {what}; refused without reading it")
+            raise error(f"{path}: is {kind}, not a regular {what}; refused without reading it")
         flags = fcntl.fcntl(descriptor, fcntl.F_GETFL)
         fcntl.fcntl(descriptor, fcntl.F_SETFL, flags & ~os.O_NONBLOCK)
         return os.fdopen(descriptor, "rb")

@@ -70,9 +70,12 @@ def _given_files(name, data_dir):
 
 
 def stored_file(folder, filename):
-    """`folder/filename`, or the same without `.gz`, whichever exists (else None)."""
+    """`folder/filename`, or the same without `.gz`, whichever exists (else None).
+
+    Anything by that name counts: reading refuses a FIFO or a folder with its name.
+    """
     for candidate in (folder / filename, folder / filename.removesuffix(".gz")):
-        if candidate.is_file():
+        if candidate.exists():
             return candidate
     return None
 
