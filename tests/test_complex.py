@@ -226,3 +226,14 @@ def test_check_grads_catches_a_conjugated_rule():
     square.defvjp(lambda g, ans, z: g * 2 * np.conj(z))  # PyTorch's convention: wrong here
     with pytest.raises(AssertionError, match="wrong"):
         cr.check_grads(square, (np.array(1 + 1j),))
+
+
+def test_backward_of_a_complex_scalar_needs_a_cotangent():
+    z = cr.Tensor(np.array(1 + 2j), requires_grad=True)
+    with pytest.raises(cr.GradientError, match="complex"):
+        (z * z).backward()
+    (z * z).backward(gradient=np.array(1.0 + 0j))
+    assert z.grad == pytest.approx(2 + 4j)
+    z.grad = None
+    np.abs(z).backward()
+    assert z.grad == pytest.approx((1 - 2j) / np.sqrt(5))

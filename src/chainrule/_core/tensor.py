@@ -135,6 +135,12 @@ class Tensor:
                     f"backward() on a non-scalar tensor of shape {self.shape} needs "
                     "gradient= (a cotangent of the same shape), or reduce it first (.sum())"
                 )
+            if self.data.dtype.kind == "c":
+                raise GradientError(
+                    "backward() on a complex tensor needs gradient= (a complex output has "
+                    "no single gradient; see docs/core.md, Complex numbers), or take its "
+                    "real part, abs or abs**2 first"
+                )
             gradient = _backend.xp.ones_like(self.data)
         elif isinstance(gradient, Tensor):
             gradient = gradient if create_graph else gradient.data
@@ -208,8 +214,10 @@ NUMBER_INSTEAD = (
 )
 ARRAY_INSTEAD = (
     "Build arrays with np.stack([...]) or x.at[i].set(v) instead of writing into a NumPy "
-    "array; use cr.stop_gradient(x) (or x.detach().numpy()) for a value that should be a "
-    "constant; or compute it outside the function."
+    "array, or with chainrule.numpy.array([...]) (`import chainrule.numpy as np`: its "
+    "array, asarray, sum, mean, r_ ... take lists of Tensors); use cr.stop_gradient(x) "
+    "(or x.detach().numpy()) for a value that should be a constant; or compute it outside "
+    "the function."
 )
 
 
