@@ -7,6 +7,9 @@ df/dx - i df/dy (JAX: grad(abs)(3+4j) = 0.6-0.8j). Forward values equal NumPy's.
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import chainrule as cr
 
@@ -237,3 +240,32 @@ def test_backward_of_a_complex_scalar_needs_a_cotangent():
     z.grad = None
     np.abs(z).backward()
     assert z.grad == pytest.approx((1 - 2j) / np.sqrt(5))
+
+
+BINARY = {
+    "add": np.add,
+    "subtract": np.subtract,
+    "multiply": np.multiply,
+    "divide": lambda a, b: a / (b + 3),
+    "power": lambda a, b: (a + 3) ** (b * 0.5),
+    "matmul_like": lambda a, b: np.einsum("...,...->...", a, np.conj(b)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+@given(
+    shapes=mutually_broadcastable_shapes(num_shapes=2, max_dims=2, max_side=2),
+    kinds=st.tuples(st.booleans(), st.booleans()),
+)
+def test_mixed_real_and_complex_operands_with_broadcasting(name, shapes, kinds):
+    # A real operand meets a complex one: its gradient is real (the real part of the
+    # cotangent), summed over its broadcast axes; both checked in every real direction.
+    args = [
+        complex_sample(shape) if is_complex else RNG.uniform(-1.5, 1.5, size=shape)
+        for shape, is_complex in zip(shapes.input_shapes, kinds)
+    ]
+    cr.check_grads(BINARY[name], tuple(args), order=2, modes=("rev", "fwd"))
+    _, vjp_fn = cr.vjp(BINARY[name], *args)
+    out = BINARY[name](*args)
+    for arg, cotangent in zip(args, vjp_fn(np.ones_like(out))):
+        assert cotangent.dtype == np.asarray(arg).dtype and cotangent.shape == np.shape(arg)
