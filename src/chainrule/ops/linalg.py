@@ -21,6 +21,7 @@ def matmul(x, y):
 
 def _as_matrices(g, x, y):
     """Treat 1-D operands as a row (x) or a column (y) so one formula serves all cases."""
+    x, y = (xp.asarray(v) if isinstance(v, (list, tuple)) else v for v in (x, y))
     if y.ndim == 1:
         y = xp.expand_dims(y, -1)
         g = xp.expand_dims(g, -1)

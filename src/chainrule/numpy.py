@@ -1,0 +1,197 @@
+"""`import chainrule.numpy as np`: NumPy whose functions also take lists of Tensors.
+
+Plain NumPy already runs on Tensors where it dispatches (`np.sum(t)`, `np.concatenate([t,
+a])`), but three things can never reach chainrule: `np.array` / `np.asarray` (not
+overridable), functions whose dispatch does not look inside a list (`np.sum([t1, t2])`,
+`np.mean`, the ufuncs), and `np.r_` / `np.c_` (they call `np.array` on each item). This
+module is NumPy with those filled in, as `jax.numpy` and `autograd.numpy` are:
+
+- `array`, `asarray`, `asanyarray` build a differentiable Tensor from nested lists and
+  tuples mixing Tensors, arrays and numbers (values, shape and dtype as NumPy's own);
+  `asarray(t)` of a Tensor returns it.
+- every other function is NumPy's, with list or tuple arguments that hold Tensors turned
+  into one Tensor first (functions that take a sequence of arrays, such as `concatenate`
+  or `vstack`, get the sequence as it is; NumPy dispatches on its items);
+- `r_` and `c_` join Tensors; `linalg`, `fft` and `random` are NumPy's, wrapped the same way.
+"""
+
+import functools
+import sys
+import types
+
+import numpy
+
+from chainrule._core.tensor import Tensor
+from chainrule.ops import elementwise, shape
+
+_SEQUENCE_FUNCTIONS = frozenset(
+    {
+        "concatenate", "stack", "hstack", "vstack", "dstack", "column_stack", "row_stack",
+        "block", "append", "multi_dot", "choose", "select", "piecewise", "lexsort",
+        "broadcast_arrays", "meshgrid", "einsum", "einsum_path", "ix_", "savez",
+        "savez_compressed", "unstack", "concat",
+    }
+)
+"""Functions whose first argument is a sequence of arrays: NumPy dispatches on its items."""
+
+
+def _holds_tensor(value):
+    if isinstance(value, Tensor):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_holds_tensor(item) for item in value)
+    return False
+
+
+def _shadow(value):
+    """value with every Tensor replaced by its array (what NumPy would have been given)."""
+    if isinstance(value, Tensor):
+        return value.data
+    if isinstance(value, (list, tuple)):
+        return [_shadow(item) for item in value]
+    return value
+
+
+def _build(value):
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (list, tuple)) and _holds_tensor(value):
+        return shape.stack([_build(item) for item in value])
+    return numpy.asarray(value)
+
+
+def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, like=None):  # noqa: A002
+    """numpy.array that keeps Tensors in the graph: `array([t1, t2])`, `array([[t, 1.0],
+    [0.0, t]])` are differentiable Tensors with NumPy's values, shape and dtype."""
+    if not _holds_tensor(object):
+        return numpy.array(object, dtype=dtype, copy=copy, order=order, subok=subok,
+                           ndmin=ndmin)
+    target = numpy.array(_shadow(object), dtype=dtype, ndmin=ndmin)
+    built = _build(object)
+    if built.dtype != target.dtype:
+        built = elementwise.astype(built, target.dtype)
+    if built.shape != target.shape:
+        built = shape.reshape(built, target.shape)
+    return built
+
+
+def asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
+    """numpy.asarray that keeps Tensors: a Tensor comes back as it is (cast to `dtype`)."""
+    if not _holds_tensor(a):
+        return numpy.asarray(a, dtype=dtype, order=order, copy=copy)
+    return array(a, dtype=dtype)
+
+
+asanyarray = asarray
+
+
+def _converted(value):
+    return array(value) if isinstance(value, (list, tuple)) and _holds_tensor(value) else value
+
+
+def differentiable(function):
+    """`function` with list and tuple arguments holding Tensors made into one Tensor."""
+    if isinstance(function, numpy.ufunc):
+        return _Ufunc(function)
+
+    @functools.wraps(function)
+    def call(*args, **kwargs):
+        return function(*[_converted(a) for a in args],
+                        **{k: _converted(v) for k, v in kwargs.items()})
+
+    return call
+
+
+class _Ufunc:
+    """A NumPy ufunc whose list arguments may hold Tensors; its methods are NumPy's."""
+
+    def __init__(self, ufunc):
+        self.ufunc = ufunc
+        self.__name__ = ufunc.__name__
+        self.__doc__ = ufunc.__doc__
+
+    def __call__(self, *args, **kwargs):
+        return self.ufunc(*[_converted(a) for a in args], **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.ufunc, name)
+
+    def __repr__(self):
+        return f"<chainrule.numpy ufunc {self.__name__}>"
+
+
+class _Joiner:
+    """`r_` (axis 0, at least 1-D) and `c_` (last axis, 1-D arrays as columns)."""
+
+    def __init__(self, axis, ndmin, trans1d):
+        self.axis, self.ndmin, self.trans1d = axis, ndmin, trans1d
+
+    def __getitem__(self, key):
+        items = key if isinstance(key, tuple) else (key,)
+        axis, ndmin, trans1d = self.axis, self.ndmin, self.trans1d
+        if items and isinstance(items[0], str):
+            settings = [int(s) for s in items[0].split(",")]
+            axis, ndmin, trans1d = (settings + [ndmin, trans1d][len(settings) - 1 :])[:3]
+            items = items[1:]
+        pieces = []
+        for item in items:
+            if isinstance(item, slice):
+                pieces.append(numpy.r_[item])
+                continue
+            piece = array(item) if _holds_tensor(item) else numpy.asarray(item)
+            pieces.append(_at_least(piece, ndmin, trans1d))
+        return shape.concatenate(pieces, axis=axis)
+
+
+def _at_least(piece, ndmin, trans1d):
+    """NumPy's AxisConcatenator rule: pad to ndmin axes, the old ones placed at trans1d."""
+    ndim = numpy.ndim(piece)
+    if ndim >= ndmin:
+        return piece
+    added = ndmin - ndim
+    padded = shape.reshape(piece, (1,) * added + tuple(numpy.shape(piece)))
+    start = trans1d + added + 1 if trans1d < 0 else trans1d
+    axes = list(range(ndmin))
+    order = axes[:start] + axes[added:] + axes[start:added]
+    return shape.transpose(padded, tuple(order)) if order != axes else padded
+
+
+r_ = _Joiner(axis=0, ndmin=1, trans1d=-1)
+c_ = _Joiner(axis=-1, ndmin=2, trans1d=0)
+
+
+class _Namespace(types.ModuleType):
+    """A NumPy submodule (linalg, fft, random) with its functions made `differentiable`."""
+
+    def __init__(self, name, module):
+        super().__init__(name, module.__doc__)
+        self._module = module
+
+    def __getattr__(self, name):
+        return _wrapped(self._module, name)
+
+    def __dir__(self):
+        return dir(self._module)
+
+
+@functools.cache
+def _wrapped(module, name):
+    value = getattr(module, name)
+    if name in _SEQUENCE_FUNCTIONS or isinstance(value, (type, types.ModuleType)):
+        return value
+    return differentiable(value) if callable(value) else value
+
+
+for _name in ("linalg", "fft", "random"):
+    globals()[_name] = sys.modules[f"{__name__}.{_name}"] = _Namespace(
+        f"{__name__}.{_name}", getattr(numpy, _name)
+    )
+
+
+def __getattr__(name):
+    """Any other NumPy name: functions made `differentiable`, the rest as NumPy has them."""
+    return _wrapped(numpy, name)
+
+
+def __dir__():
+    return sorted(set(dir(numpy)) | set(globals()))
