@@ -81,10 +81,11 @@ def test_tutorial_json_checks_the_product_against_backprop_and_finite_difference
 def test_tutorial_text_prints_the_derivation(capsys):
     code, out, _ = explain(capsys, "--tutorial")
     assert code == 0
-    for expected in ("C = -ln y_2 = -ln 0.31000 = 1.17118", "dC/dy_2 = -1/y_2 = -3.22581",
+    for expected in ("C = -ln y_2 = -ln 0.31 = 1.17118", "dC/dy_2 = -1/y_2 = -3.22581",
                      "Step 2. dy/dz2 (10x10)", "Step 3. dz2/dW2 (10x10x512)",
                      "(1x10) (10x10) (10x10x512) -> (1x10x512)",
-                     "dC/dz2 = dC/dy · dy/dz2 = y - onehot(r)", "-0.69000",
+                     "dC/dz2 = dC/dy · dy/dz2 = y - onehot(r)", "(-0.6900)",
+                     "[ 0.0099 -0.0011 -0.0031 -0.0011 -0.0021 -0.0001",
                      "dz1/dW1    512x512x784  not built"):
         assert expected in out, expected
 
@@ -107,6 +108,22 @@ def test_explain_a_picture_file_with_a_given_label(capsys, tmp_path):
                            "--json")
     assert code == 0
     assert json.loads(out)["label"] == 1
+
+
+def test_explain_a_picture_shows_the_28x28_input_the_network_saw(capsys, tmp_path):
+    from chainrule.data import load_digit_image
+
+    page = np.ones((300, 200), dtype=np.float32)
+    page[60:240, 95:110] = 0.1  # a dark 1 on a white page, far larger than 28x28
+    np.save(tmp_path / "page.npy", page)
+    code, out, _ = explain(capsys, "--image", str(tmp_path / "page.npy"), "--json")
+    assert code == 0
+    pixels = np.array(json.loads(out)["pixels"])
+    np.testing.assert_array_equal(pixels, load_digit_image(tmp_path / "page.npy"))
+    code, out, _ = explain(capsys, "--image", str(tmp_path / "page.npy"))
+    picture = [line.strip() for line in out.splitlines() if line.startswith("    |")]
+    assert len(picture) == 28 and all(len(row) == 30 for row in picture)
+    assert picture[14].strip("| ").startswith("@") and picture[0] == "|" + " " * 28 + "|"
 
 
 def test_plot_writes_a_png_of_the_jacobians(capsys, tmp_path):

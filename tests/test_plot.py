@@ -1,5 +1,6 @@
 """The run figures: non-empty, decodable PNG files of the expected size, an index listing
-them, saliency that is the gradient of the predicted score, and a clear missing-extra error;
+them, SmoothGrad saliency checked against finite differences and a linear model's weights,
+and a clear missing-extra error;
 `chainrule plot` on a tiny run that the trainer itself wrote."""
 
 import sys
@@ -10,10 +11,17 @@ from PIL import Image
 
 from chainrule.cli.main import main
 from chainrule.data import Dataset
-from chainrule.explain import PlottingUnavailable, forward, model_layers
+from chainrule.explain import PlottingUnavailable
 from chainrule.explain.figures import DPI
 from chainrule.explain.run_figures import SIZES, plot_training_curves
-from chainrule.explain.run_plots import INDEX, draw_run, read_metrics, saliency, write_index
+from chainrule.explain.run_plots import (
+    INDEX,
+    _saliency_examples,
+    draw_run,
+    read_metrics,
+    smoothgrad,
+    write_index,
+)
 from chainrule.nn import MLP
 
 METRICS = [{"epoch": epoch, "train_loss": 1 / epoch, "test_loss": 1.1 / epoch,
@@ -73,21 +81,44 @@ def test_training_curves_skip_epochs_without_a_value(tmp_path):
     assert_png(plot_training_curves(metrics, tmp_path / "curves.png"), "training_curves")
 
 
-def test_saliency_is_the_gradient_of_the_predicted_score():
-    model = MLP(sizes=(6, 5, 3), rng=np.random.default_rng(1), dtype=np.float64)
-    dense, activations = model_layers(model)
+def test_smoothgrad_without_noise_is_the_gradient_of_the_class_score():
+    model = MLP(sizes=(6, 5, 3), rng=np.random.default_rng(1), dtype=np.float64,
+                input_mean=0.2, input_std=0.5)
     inputs = np.random.default_rng(2).uniform(size=(2, 6))
     classes = np.array([2, 0])
-    gradients = saliency(dense, activations, inputs, classes)
+    gradients = smoothgrad(model, inputs, classes, samples=1, noise=0.0)
     step = 1e-6
     for row in range(2):
         for pixel in range(6):
-            shifted = inputs[row].copy()
-            shifted[pixel] += step
-            up = forward(dense, activations, shifted)[classes[row]]
-            shifted[pixel] -= 2 * step
-            down = forward(dense, activations, shifted)[classes[row]]
+            shifted = inputs[row : row + 1].copy()
+            shifted[0, pixel] += step
+            up = model(shifted).data[0, classes[row]]
+            shifted[0, pixel] -= 2 * step
+            down = model(shifted).data[0, classes[row]]
             assert gradients[row, pixel] == pytest.approx((up - down) / (2 * step), abs=1e-8)
+
+
+def test_smoothgrad_of_a_linear_model_is_its_weight_row_whatever_the_noise():
+    model = MLP(sizes=(6, 3), rng=np.random.default_rng(3), dtype=np.float64, input_std=0.5)
+    weight = model.layers[0].weight.data
+    inputs = np.random.default_rng(4).uniform(size=(2, 6))
+    maps = smoothgrad(model, inputs, np.array([1, 2]), samples=8, noise=0.3)
+    np.testing.assert_allclose(maps, weight[[1, 2]] / 0.5, rtol=1e-12)
+
+
+def test_smoothgrad_averages_away_the_noise_of_single_gradients():
+    model = MLP(sizes=(16, 32, 3), rng=np.random.default_rng(5), dtype=np.float64)
+    image = np.random.default_rng(6).uniform(size=(1, 16))
+    spread = [np.std([smoothgrad(model, image, [0], samples=samples, seed=seed)[0]
+                      for seed in range(8)], axis=0).mean() for samples in (1, 64)]
+    assert spread[1] < spread[0] / 4  # 64 samples: about 8 times less spread
+
+
+def test_saliency_shows_right_then_wrong_examples():
+    labels = np.array([1, 2, 3, 4, 5, 6, 7, 8])
+    predictions = np.array([1, 0, 3, 0, 5, 6, 0, 8])
+    np.testing.assert_array_equal(_saliency_examples(labels, predictions), [0, 2, 4, 1, 3, 6])
+    np.testing.assert_array_equal(_saliency_examples(labels, labels), [0, 1, 2, 3, 4, 5])
 
 
 def test_metrics_lines_that_are_not_json_name_the_file_and_line(tmp_path):

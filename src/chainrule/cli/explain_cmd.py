@@ -1,6 +1,7 @@
 """`chainrule explain`: the tutorial's chain rule for one image, with real numbers, checked."""
 
 import json
+import math
 import sys
 
 import numpy as np
@@ -61,7 +62,7 @@ def run(args):
     """Explain one image; returns 0. Errors are ChainruleErrors, which `main` reports."""
     model, config, network = _network(args)
     dense, activations = model_layers(model)
-    x, label, image = _input(args, config, dense, activations, _standardizer(model))
+    x, label, image, pixels = _input(args, config, dense, activations, _standardizer(model))
     if args.label is not None:
         label = _checked_label(args.label, dense)
     explained = dense
@@ -74,9 +75,13 @@ def run(args):
         network += "; b2 set so that y is the tutorial's"
     explanation = explain(network_stages(explained, activations, label), x, seed=args.seed)
     report = {"network": network, "input": image, **derivation(explanation, label)}
+    if args.image:
+        report["pixels"] = pixels.reshape(_square(pixels.size)).tolist()
     notices = []
     if args.plot:
-        notices.append(f"wrote {plot_derivation(explanation, label, args.plot)}")
+        written = plot_derivation(explanation, label, args.plot, pixels=pixels,
+                                  input_std=float(getattr(model, "input_std", 1.0)))
+        notices.append(f"wrote {written}")
     if args.graph:  # the model's own network, in its own dtype
         source = graph(chain_function(network_stages(dense, activations, label)),
                        x.astype(dense[0][0].dtype), title="mnist_network")
@@ -111,22 +116,26 @@ def _standardizer(model):
 
 
 def _input(args, config, dense, activations, standardize):
-    """(x in float64, true class, description) for --image, --index or the tutorial.
+    """(x in float64, true class, description, pixels) for --image, --index or the tutorial.
 
-    x is what the first dense layer sees: pixels standardised as the model was trained.
+    pixels are the picture as the network gets it, in [0, 1] (for --image, the picture
+    prepared as MNIST's digits were); x is what the first dense layer sees: pixels
+    standardised as the model was trained.
     """
     size = dense[0][0].shape[1]
     if args.image:
         from chainrule.data import load_digit_image
 
-        x = standardize(load_digit_image(args.image).reshape(-1).astype(np.float64))
+        pixels = load_digit_image(args.image).reshape(-1).astype(np.float64)
+        x = standardize(pixels)
         _check_size(x, size, args.image)
         predicted = int(np.argmax(forward(dense, activations, x)))
         return x, predicted, f"{args.image}" + (" (label: predicted)" if args.label is None
-                                                else "")
+                                                else ""), pixels
     if args.tutorial and args.index is None:
-        x = standardize(np.random.default_rng(args.seed).uniform(0.0, 1.0, size))
-        return x, TUTORIAL_LABEL, f"{size} pixels drawn uniformly from [0, 1] (seed {args.seed})"
+        pixels = np.random.default_rng(args.seed).uniform(0.0, 1.0, size)
+        return (standardize(pixels), TUTORIAL_LABEL,
+                f"{size} pixels drawn uniformly from [0, 1] (seed {args.seed})", pixels)
     from chainrule.data import load_dataset, to_float
 
     name = args.dataset or config.get("dataset", "mnist")
@@ -135,9 +144,16 @@ def _input(args, config, dense, activations, standardize):
     if not -len(dataset.test_images) <= index < len(dataset.test_images):
         raise ChainruleError(f"--index {index} is outside the {len(dataset.test_images)} "
                              f"test images of {name}")
-    x = standardize(to_float(dataset.test_images[index : index + 1])[0].astype(np.float64))
+    pixels = to_float(dataset.test_images[index : index + 1])[0].astype(np.float64)
+    x = standardize(pixels)
     _check_size(x, size, f"{name} test image {index}")
-    return x, int(dataset.test_labels[index]), f"{name} test image {index}"
+    return x, int(dataset.test_labels[index]), f"{name} test image {index}", pixels.ravel()
+
+
+def _square(size):
+    """(side, side) for a square number of pixels (784 -> 28x28), else (1, size)."""
+    side = math.isqrt(size)
+    return (side, side) if side * side == size else (1, size)
 
 
 def _checked_label(label, dense):

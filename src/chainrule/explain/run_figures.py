@@ -12,7 +12,7 @@ SIZES = {
     "confusion_matrix": (8, 7),
     "misclassified": (10, 11),
     "first_layer_weights": (10, 10),
-    "saliency": (14, 5),
+    "saliency": (16, 8),
 }
 """Figure sizes in inches (at figures.DPI = 100 pixels per inch)."""
 
@@ -98,27 +98,37 @@ def plot_first_layer_weights(weight, path, count=64):
     return save(figure, path)
 
 
-def plot_saliency(images, gradients, labels, predictions, classes, path):
-    """Each image above d(logit of its predicted class)/d(pixel), red where more ink would
-    raise the score."""
-    images, gradients = np.asarray(images), np.asarray(gradients)
+def plot_saliency(images, maps, labels, predictions, others, classes, path):
+    """Each image (top row) and two saliency maps under it, drawn over the digit's outline:
+    `maps[0]` for its true class, `maps[1]` for `others` (the predicted class when it is
+    wrong, else the runner-up). Diverging colours centred at 0: red where the ink raises
+    the class's score, blue where it lowers it."""
+    images = np.asarray(images, dtype=np.float64)
     figure = new_figure(*SIZES["saliency"])
-    figure.suptitle("Saliency: the gradient of the predicted class's score with respect to "
-                    "the input", fontsize=13)
-    grid = figure.subplots(2, len(images), squeeze=False)
-    for column, (image, gradient) in enumerate(zip(images, gradients, strict=True)):
+    figure.suptitle("Saliency (SmoothGrad x input): the strokes that raise (red) or lower "
+                    "(blue) a class's score; grey outline: the digit", fontsize=13)
+    grid = figure.subplots(3, len(images), squeeze=False)
+    for column, image in enumerate(images):
+        verdict = "right" if labels[column] == predictions[column] else "WRONG"
         grid[0, column].imshow(image, cmap="gray", interpolation="nearest")
-        grid[0, column].set_title(f"true {classes[labels[column]]}, "
-                                  f"predicted {classes[predictions[column]]}", fontsize=9)
-        limit = float(np.max(np.abs(gradient))) or 1.0
-        shown = grid[1, column].imshow(gradient, cmap="RdBu_r", vmin=-limit, vmax=limit,
-                                       interpolation="nearest")
-        grid[1, column].set_title(f"d score({classes[predictions[column]]}) / d x",
-                                  fontsize=9)
-        figure.colorbar(shown, ax=grid[1, column], shrink=0.8)
+        grid[0, column].set_title(f"true {classes[labels[column]]}, predicted "
+                                  f"{classes[predictions[column]]} ({verdict})", fontsize=9)
+        second = "predicted" if labels[column] != predictions[column] else "runner-up"
+        for row, (saliency, name) in enumerate(
+                [(maps[0][column], f"true class {classes[labels[column]]}"),
+                 (maps[1][column], f"{second} {classes[others[column]]}")], start=1):
+            limit = float(np.percentile(np.abs(saliency), 99)) or 1.0
+            shown = grid[row, column].imshow(saliency, cmap="RdBu_r", vmin=-limit,
+                                             vmax=limit, interpolation="nearest")
+            grid[row, column].contour(image, levels=[0.5 * image.max()], colors="grey",
+                                      linewidths=0.6)
+            grid[row, column].set_title(f"score of {name}", fontsize=9)
+            figure.colorbar(shown, ax=grid[row, column], shrink=0.8,
+                            label="gradient x pixel" if column == len(images) - 1 else None)
     for axes in grid.flat:
         axes.set_xticks([])
         axes.set_yticks([])
-    grid[0, 0].set_ylabel("input")
-    grid[1, 0].set_ylabel("saliency")
+    grid[0, 0].set_ylabel("test image")
+    grid[1, 0].set_ylabel("for the true class")
+    grid[2, 0].set_ylabel("for the other class")
     return save(figure, path)

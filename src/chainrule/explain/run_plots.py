@@ -8,10 +8,15 @@ import numpy as np
 from chainrule.api import grad
 from chainrule.errors import CheckpointError
 from chainrule.explain import run_figures
-from chainrule.explain.network import forward, model_layers
+from chainrule.explain.network import model_layers
 
 INDEX = "plots.md"
 SALIENCY_IMAGES = 6
+SMOOTHGRAD_SAMPLES = 32
+SMOOTHGRAD_NOISE = 0.15
+"""SmoothGrad averages the gradient over this many copies of the image with Gaussian noise
+of this standard deviation (in pixel values 0..1) added: the average keeps what the class
+score consistently responds to and cancels the pixel-to-pixel noise of a single gradient."""
 
 
 def read_metrics(run_dir):
@@ -52,7 +57,7 @@ def draw_run(model, metrics, dataset, folder):
     Returns [(file name, title, what it shows)] for the index.
     """
     from chainrule.data import to_float
-    from chainrule.training import confusion_matrix, evaluate
+    from chainrule.training import class_scores, confusion_matrix, evaluate
 
     folder = Path(folder)
     dense, activations = model_layers(model)
@@ -79,24 +84,55 @@ def draw_run(model, metrics, dataset, folder):
     run_figures.plot_first_layer_weights(dense[0][0], folder / "first_layer_weights.png")
     entries.append(("first_layer_weights.png", "First layer weights",
                     "the weights into the first hidden units, each shown as an image"))
-    chosen = np.arange(min(SALIENCY_IMAGES, len(labels)))
-    gradients = saliency(dense, activations, inputs[chosen], predictions[chosen])
-    run_figures.plot_saliency(images[chosen], run_figures.as_images(gradients), labels[chosen],
-                              predictions[chosen], classes, folder / "saliency.png")
+    chosen = _saliency_examples(labels, predictions)
+    scores = class_scores(model, inputs[chosen])
+    other = np.where(predictions[chosen] != labels[chosen], predictions[chosen],
+                     np.argsort(scores, axis=1)[:, -2])
+    maps = [run_figures.as_images(inputs[chosen] * smoothgrad(model, inputs[chosen], which))
+            for which in (labels[chosen], other)]
+    run_figures.plot_saliency(images[chosen], maps, labels[chosen], predictions[chosen],
+                              other, classes, folder / "saliency.png")
     entries.append(("saliency.png", "Saliency maps",
-                    f"the gradient of the predicted class's score with respect to the pixels "
-                    f"for the first {len(chosen)} test images"))
+                    f"SmoothGrad x input for {len(chosen)} test images (classified right, "
+                    f"then wrong): the strokes that raise (red) or lower (blue) the score of "
+                    f"the true class, and of the predicted class (the runner-up when the "
+                    f"prediction is right)"))
     return entries
 
 
-def saliency(dense, activations, inputs, classes):
-    """d z_k / d x for each row of `inputs` and its class k: (N, D), one backward pass."""
-    onehot = np.eye(dense[-1][0].shape[0])[classes]
+def _saliency_examples(labels, predictions):
+    """Indices of up to SALIENCY_IMAGES test images: half classified right, half wrong
+    (the first of each), fewer of one kind when there are not enough."""
+    right = np.flatnonzero(labels == predictions)
+    wrong = np.flatnonzero(labels != predictions)
+    wanted_wrong = min(len(wrong), SALIENCY_IMAGES // 2)
+    wanted_right = min(len(right), SALIENCY_IMAGES - wanted_wrong)
+    wanted_wrong = min(len(wrong), SALIENCY_IMAGES - wanted_right)
+    return np.concatenate([right[:wanted_right], wrong[:wanted_wrong]]).astype(np.intp)
 
-    def scores(x):
-        return (forward(dense, activations, x) * onehot).sum()
 
-    return grad(scores)(np.asarray(inputs, np.float64))
+def class_score(model, x, classes):
+    """Sum over rows of the score of each row's class: its logit, or its log-probability
+    for a model whose output is softmax."""
+    scores = model(x)
+    if getattr(model, "output", "logits") == "softmax":
+        scores = np.log(scores)
+    return (scores * np.eye(scores.shape[-1], dtype=model.dtype)[classes]).sum()
+
+
+def smoothgrad(model, inputs, classes, samples=SMOOTHGRAD_SAMPLES, noise=SMOOTHGRAD_NOISE,
+               seed=0):
+    """SmoothGrad (N, D): the mean of d score(class k) / d pixels over `samples` noisy
+    copies of each row of `inputs` (pixels in 0..1, noise of std `noise`), one backward
+    pass for all of them. With noise 0 it is the plain gradient."""
+    inputs = np.asarray(inputs, dtype=model.dtype)
+    count, size = inputs.shape
+    noisy = inputs[:, None, :] + noise * np.random.default_rng(seed).standard_normal(
+        (count, samples, size))
+    repeated = np.repeat(np.asarray(classes, dtype=np.intp), samples)
+    gradients = grad(lambda x: class_score(model, x, repeated))(
+        noisy.reshape(count * samples, size).astype(model.dtype))
+    return gradients.reshape(count, samples, size).mean(axis=1)
 
 
 def write_index(folder, entries):

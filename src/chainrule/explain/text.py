@@ -1,8 +1,16 @@
 """The derivation as text, step by step, in the tutorial's order and symbols."""
 
+import math
+
 import numpy as np
 
 COLUMNS_SHOWN = 6
+SIGNIFICANT = 4
+"""Fixed-point blocks show the largest value to this many significant digits."""
+MAX_DECIMALS = 6
+"""Blocks that would need more decimals to show their smallest nonzero value are printed in
+scientific notation (a probability of 1e-9 beside one of 0.99)."""
+INK_SHADES = " .:-=+*#%@"
 
 
 def format_derivation(report):
@@ -18,19 +26,23 @@ def format_derivation(report):
     for key in ("network", "input"):
         if key in report:
             lines.append(f"  {key + ':':9} {report[key]}")
-    lines += [f"  {'class:':9} true r = {r}, predicted {report['predicted']}", "",
-              "Forward pass"]
+    lines.append(f"  {'class:':9} true r = {r}, predicted {report['predicted']}")
+    if "pixels" in report:
+        lines += ["  the input the network saw (the picture prepared as MNIST's digits were):",
+                  *_picture(report["pixels"])]
+    lines += ["", "Forward pass"]
     lines += [f"  {step['equation']:<24} shape {tuple(step['shape'])}"
               for step in report["forward"]]
-    lines += [f"  {y_sym} = {_vector(y)}",
-              f"  C = -ln {y_sym}_{r} = -ln {y[r]:.5f} = {report['C']:.5f}", "",
+    lines += [f"  {y_sym} = {_block([y])[0]}",
+              f"  C = -ln {y_sym}_{r} = -ln {_number(y[r])} = {_number(report['C'])}", "",
               f"Step 1. dC/d{y_sym} ({_dims(report['dC/dy']['shape'])}): zero except "
               f"-1/{y_sym}_r at r = {r}",
-              f"  {_vector(report['dC/dy']['values'][0])}",
-              f"  dC/d{y_sym}_{r} = -1/{y_sym}_{r} = {report['dC/dy']['at_label']:.5f}", "",
+              f"  {_block(report['dC/dy']['values'])[0]}",
+              f"  dC/d{y_sym}_{r} = -1/{y_sym}_{r} = {_number(report['dC/dy']['at_label'])}",
+              "",
               f"Step 2. d{y_sym}/d{z} ({_dims(softmax_jacobian['shape'])}): "
               f"{y_sym}_i(1 - {y_sym}_i) on the diagonal, -{y_sym}_i {y_sym}_j off it"]
-    lines += [f"  {_vector(row, 4)}" for row in softmax_jacobian["values"]]
+    lines += [f"  {row}" for row in _block(softmax_jacobian["values"])]
     structure = [
         ("symmetric", "max |J - Jᵀ|", "symmetric"),
         ("rows sum to 0", "max |sum_j J_ij|", "row_sums"),
@@ -55,12 +67,14 @@ def format_derivation(report):
         f"max difference {product['outer_product_max_difference']:.2g}",
         f"  first {COLUMNS_SHOWN} of {product['shape'][-1]} columns:",
     ]
-    factors = np.array(shortcut["shortcut"])
-    for i, row in enumerate(product["values"][0]):
-        lines.append(f"  i={i} ({factors[i]:+.5f})  {_vector(row[:COLUMNS_SHOWN], 5)} ...")
+    factors = _cells(shortcut["shortcut"])
+    rows = _block([row[:COLUMNS_SHOWN] for row in product["values"][0]])
+    lines += [f"  i={i} ({factor})  {row} ..."
+              for i, (factor, row) in enumerate(zip(factors, rows, strict=True))]
+    chain, direct = _block([shortcut["values"][0], shortcut["shortcut"]])
     lines += ["", f"Shortcut. dC/d{z} = dC/d{y_sym} · d{y_sym}/d{z} = {y_sym} - onehot(r)",
-              f"  {'chain:':<14} {_vector(shortcut['values'][0])}",
-              f"  {y_sym + ' - onehot(r):':<14} {_vector(shortcut['shortcut'])}",
+              f"  {'chain:':<14} {chain}",
+              f"  {y_sym + ' - onehot(r):':<14} {direct}",
               f"  max difference {shortcut['shortcut_max_difference']:.2g}", ""]
     lines += _check_lines(report)
     return "\n".join(lines)
@@ -95,5 +109,45 @@ def _dims(shape):
     return "x".join(str(n) for n in shape)
 
 
-def _vector(values, decimals=5):
-    return "[" + " ".join(f"{v:{decimals + 4}.{decimals}f}" for v in values) + "]"
+def _number(value):
+    """A single value to six significant digits (the tutorial's 1.17118, -3.22581)."""
+    return f"{value:.6g}"
+
+
+def _block(rows):
+    """Rows of numbers as aligned `[a b c]` lines, in one format chosen for the block."""
+    cells = _cells(rows)
+    return ["[" + " ".join(cells[i : i + len(row)]) + "]"
+            for i, row in zip(np.cumsum([0] + [len(row) for row in rows]), rows, strict=False)]
+
+
+def _cells(values):
+    """Each number of a block (any nesting, flattened) as text of one common width.
+
+    The format suits the block: fixed point with SIGNIFICANT digits of the largest value
+    and at least one of the smallest nonzero one, or scientific notation when that needs
+    more than MAX_DECIMALS decimals or the values reach 1e5. Exact zeros print as 0, never
+    as 0.0000 or -0.0000.
+    """
+    values = np.asarray(values, dtype=np.float64).ravel()
+    magnitudes = np.abs(values[values != 0])
+    if magnitudes.size == 0:
+        texts = ["0"] * values.size
+    else:
+        largest, smallest = magnitudes.max(), magnitudes.min()
+        decimals = max(0, SIGNIFICANT - 1 - math.floor(math.log10(largest)),
+                       -math.floor(math.log10(smallest)))
+        if largest >= 1e5 or decimals > MAX_DECIMALS:
+            form = f".{SIGNIFICANT - 2}e"
+        else:
+            form = f".{decimals}f"
+        texts = ["0" if value == 0 else format(value, form) for value in values]
+    width = max(map(len, texts), default=0)
+    return [text.rjust(width) for text in texts]
+
+
+def _picture(pixels):
+    """A 2-D picture in [0, 1] as text, one character per pixel, darker shades for more ink."""
+    top = len(INK_SHADES) - 1
+    return ["    |" + "".join(INK_SHADES[min(top, round(value * top))] for value in row) + "|"
+            for row in pixels]
