@@ -277,3 +277,15 @@ def test_softplus_matches_scipy_and_finite_differences():
 def test_scipys_own_function_on_a_tensor_names_the_replacement(call, replacement):
     with pytest.raises(cr.GradientError, match=replacement.replace(".", r"\.")):
         cr.grad(lambda x: call(x).sum())(positive((3,)) + 1)
+
+
+@pytest.mark.parametrize("name", ["erf", "erfc"])
+def test_error_function_of_complex_input_is_holomorphic(name):
+    f = getattr(special, name)
+    z = np.array([0.3 + 0.1j, -1.2 + 0.25j])
+    np.testing.assert_allclose(f(cr.Tensor(z)).numpy(), f(z))
+    cr.check_grads(lambda a, b: np.stack([np.real(f(a + 1j * b)), np.imag(f(a + 1j * b))]),
+                   (z.real, z.imag), order=2, modes=("rev", "fwd"))
+    sign = 1 if name == "erf" else -1
+    np.testing.assert_allclose(cr.grad(f, holomorphic=True)(z[0]),
+                               sign * 2 / np.sqrt(np.pi) * np.exp(-z[0] ** 2))
