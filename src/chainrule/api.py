@@ -28,6 +28,7 @@ from chainrule.ops.shape import broadcast_to, moveaxis, reshape
 
 xp = _backend.xp
 
+
 def _as_input(value, where):
     """A fresh graph node standing for one input leaf (distinct from any outer node)."""
     if isinstance(value, Tensor):
@@ -54,7 +55,6 @@ class _Trace:
     """
 
     def __init__(self, f, args, argnums, name):
-        self.name = name
         self.single = isinstance(argnums, int)
         args = list(args)
         self.slots = []
@@ -124,6 +124,7 @@ class _Trace:
 
 
 def _any_in_graph(values):
+    """True when one of `values` is a Tensor in a graph being recorded."""
     return modes.grad_enabled and any(
         isinstance(v, Tensor) and v.requires_grad for v in values
     )
@@ -133,7 +134,8 @@ def _batch_shape(roots, seeds):
     """The leading batch axes of `seeds` beyond their roots' shapes (() for one cotangent)."""
     if not roots:
         return ()
-    return tuple(seeds[0].shape[: xp.ndim(seeds[0]) - xp.ndim(raw(roots[0]))])
+    seed = raw(seeds[0])
+    return tuple(seed.shape[: seed.ndim - xp.ndim(raw(roots[0]))])
 
 
 def _direction(value, like, where):
@@ -158,6 +160,7 @@ def _direction(value, like, where):
 
 
 def _seed_like(out):
+    """The cotangent 1 for every element of `out` (grad of a scalar, or of sum(f))."""
     return xp.ones_like(raw(out))
 
 
@@ -178,8 +181,8 @@ def _check_output(out, name, scalar=False):
         )
     if dtype.kind not in "fc":
         raise GradientError(
-            f"{name}: f returned dtype {dtype}; only real floating-point outputs have "
-            "derivatives (an integer or boolean result is piecewise constant)"
+            f"{name}: f returned dtype {dtype}; only floating-point (or complex) outputs "
+            "have derivatives (an integer or boolean result is piecewise constant)"
         )
     if scalar and out.size != 1:
         raise GradientError(
