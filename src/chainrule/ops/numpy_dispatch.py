@@ -13,6 +13,7 @@ import sys
 import numpy
 
 from chainrule._core.tensor import Tensor
+from chainrule.errors import GradientError
 
 UFUNCS = {}
 """NumPy ufunc -> chainrule op; each op module registers its own, next to its definition."""
@@ -101,10 +102,10 @@ def _raw(value):
 
 
 def _unsupported(name):
-    return TypeError(
+    return GradientError(
         f"chainrule does not support {name} on Tensors (it has no gradient rule); "
-        "use .detach().numpy() if you do not need its gradient, or write it with "
-        "supported ops"
+        "use cr.stop_gradient(x) (or x.detach().numpy()) if you do not need its gradient, "
+        "or write it with supported ops"
     )
 
 
