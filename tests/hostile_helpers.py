@@ -1,6 +1,7 @@
 """What the hostile-input tests share: the command line under resource limits, one-line
 error checks, and small files that claim to be huge (zips and gzips built by hand)."""
 
+import hashlib
 import os
 import resource
 import struct
@@ -8,6 +9,8 @@ import subprocess
 import sys
 import zlib
 from pathlib import Path
+
+from hypothesis import strategies as st
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 GiB = 2**30
@@ -92,3 +95,27 @@ def gzip_of_zeros(path, prefix, nbytes, exact_crc=False):
     stream, crc = deflated_zeros(prefix, nbytes, exact_crc)
     header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
     Path(path).write_bytes(header + stream + struct.pack("<II", crc, nbytes & 0xFFFFFFFF))
+
+
+class Blob:
+    """Bytes (`.data`) that print as a short summary (size, SHA-256 prefix, first bytes), so
+    that a failing fuzz case reports its input in one line instead of kilobytes."""
+
+    def __init__(self, data):
+        self.data = bytes(data)
+
+    def __repr__(self):
+        digest = hashlib.sha256(self.data).hexdigest()[:12]
+        return f"Blob({len(self.data)} bytes, sha256 {digest}..., starts {self.data[:16]!r})"
+
+
+CPU_SECONDS = 5.0
+"""CPU time one fuzz case may take: a wide margin over the milliseconds a case needs, and
+unlike wall-clock time, not stretched by other processes on a loaded machine."""
+
+
+@st.composite
+def blobs(draw, strategy):
+    """The bytes `strategy` draws, as a Blob (built here, not by `.map`, so that Hypothesis
+    prints the Blob's own summary)."""
+    return Blob(draw(strategy))
