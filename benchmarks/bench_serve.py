@@ -45,14 +45,15 @@ def main():
         served = ServedModel(model, {}, "fresh 784-512-10")
     images = load_dataset("mnist", data_dir=args.data_dir).test_images[: args.digits]
     with _serving(create_app(served, "runs")) as url:
-        timings, since_change, sent = _draw_in_browser(url, images, args.chromium)
+        timings, sent = _draw_in_browser(url, images, args.chromium)
     server = [_server_seconds(served, payload) * 1e3 for payload in sent[-50:]]
     sizes = "-".join(map(str, served.describe()["sizes"]))
-    print(f"chainrule serve, {sizes} ({served.source}): {len(timings)} updates while "
-          f"drawing {len(images)} MNIST digits with the mouse")
-    print(f"  sent -> rendered        {_summary(timings)}")
-    print(f"  first stroke -> shown   {_summary(since_change)}")
-    print(f"  server (prep, explain, JSON) {_summary(server)}")
+    print(f"chainrule serve, {sizes} ({served.source}): {len(timings['timings'])} updates "
+          f"while drawing {len(images)} MNIST digits with the mouse")
+    print(f"  drawing sent -> answer rendered       {_summary(timings['timings'])}")
+    print(f"  drawing sent -> answer received       {_summary(timings['answered'])}")
+    print(f"  server: prep, explain, JSON           {_summary(server)}")
+    print(f"  first stroke sent -> answer rendered  {_summary(timings['sinceChange'])}")
 
 
 def _summary(milliseconds):
@@ -105,10 +106,10 @@ def _draw_in_browser(url, images, chromium):
             page.click("#clear")
             _draw(page, image)
             page.wait_for_function("document.body.dataset.busy === 'false'")
-        timings = page.evaluate("window.chainrule.timings")
-        since_change = page.evaluate("window.chainrule.sinceChange")
+        timings = {name: page.evaluate(f"window.chainrule.{name}")
+                   for name in ("timings", "answered", "sinceChange")}
         browser.close()
-    return timings, since_change, [payload for payload in sent if "canvas" in payload]
+    return timings, [payload for payload in sent if "canvas" in payload]
 
 
 def _draw(page, image):

@@ -69,10 +69,12 @@ def serve_model(run, runs_root):
         path = Path(run)
         model, config = load_model(path)
         return ServedModel(model, config, f"{run}", path if path.is_dir() else None)
-    newest = RunsRoot(runs_root).newest_checkpoint()
+    runs = RunsRoot(runs_root)
+    newest = runs.newest_checkpoint()
     if newest is not None:
         model, config = load_model(newest)
-        return ServedModel(model, config, f"{newest} (the newest run under {runs_root})",
+        shown = Path(runs_root) / runs.name_of(newest)
+        return ServedModel(model, config, f"{shown} (the newest run under {runs_root})",
                            newest)
     run_dir = runs_root / TRAINED_HERE
     if not (run_dir / RunDirectory.CHECKPOINT).is_file():

@@ -25,12 +25,12 @@ class Difference:
 
 def difference(first, second, mask=None):
     """Compare two arrays of one shape, only where `mask` is True when given."""
+    entries = int(np.size(first) if mask is None else np.count_nonzero(mask))
+    if entries == 0:
+        return Difference(0.0, (), 0.0, 0.0, 0)
     gap = np.abs(np.asarray(first, np.float64) - np.asarray(second, np.float64))
     if mask is not None:
         gap = np.where(mask, gap, -np.inf)
-    entries = int(gap.size if mask is None else np.count_nonzero(mask))
-    if entries == 0:
-        return Difference(0.0, (), 0.0, 0.0, 0)
     flat = int(np.argmax(np.where(np.isnan(gap), np.inf, gap)))
     index = np.unravel_index(flat, gap.shape)
     return Difference(float(gap[index]), tuple(int(i) for i in index),

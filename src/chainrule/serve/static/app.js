@@ -8,10 +8,11 @@ const $ = (id) => document.getElementById(id);
 const state = {
   strokes: [], drawing: null, label: null, session: newSession(), inFlight: false,
   dirty: false, lastSent: -Infinity, timer: null, updates: 0, model: null, latest: null,
-  timings: [], sinceChange: [], changedAt: 0, events: null, rows: [],
+  timings: [], answered: [], sinceChange: [], changedAt: 0, events: null, rows: [],
 };
 // For tests and benchmarks: state.timings holds each update's time from sending the drawing
-// to the rendered answer; state.sinceChange from the first stroke it carries to the same.
+// to the rendered answer, state.answered to the parsed answer (before drawing it), and
+// state.sinceChange from the first stroke the update carries to the rendered answer.
 window.chainrule = state;
 
 function newSession() {
@@ -166,6 +167,8 @@ async function update() {
   try {
     const data = await post("/api/analyze", {canvas: canvasPayload(), label: state.label,
                                              session: state.session});
+    state.answered.push(performance.now() - started);
+    if (state.answered.length > TIMINGS_KEPT) state.answered.shift();
     render(data);
     await nextPaint();
     const now = performance.now();
