@@ -43,10 +43,12 @@ def test_submodules_work_after_a_bare_import_as_torch_nn_does():
         "import chainrule as cr\n"
         "print(cr.nn.MLP.__name__, cr.optim.Adam.__name__,"
         " cr.nn.functional.cross_entropy.__name__, cr.data.__name__,"
-        " cr.explain.explain.__name__, cr.training.__name__)"
+        " cr.explain.explain.__name__, cr.training.__name__, cr.numpy.__name__,"
+        " cr.scipy.__name__)"
     )
     assert names.split() == [
         "MLP", "Adam", "cross_entropy", "chainrule.data", "explain", "chainrule.training",
+        "chainrule.numpy", "chainrule.scipy",
     ]
 
 
