@@ -67,9 +67,7 @@ class _Call:
                 f"(grad of grad, hessian, jvp): {error}"
             ) from None
         per_leaf = _per_leaf(result, self.args, self.name)
-        return [
-            _fit(per_leaf[position], parent, self.name, position) for position, parent in parents
-        ]
+        return [_fit(per_leaf[position], parent, self.name) for position, parent in parents]
 
 
 def _split(result, name):
@@ -162,7 +160,7 @@ def _describe(value):
     return type(value).__name__
 
 
-def _fit(entry, parent, name, position):
+def _fit(entry, parent, name):
     """One leaf's gradient made exactly the parent's shape and dtype (None stays None).
 
     Accepted as PyTorch does: the exact shape, a shape the input broadcasts to (summed
