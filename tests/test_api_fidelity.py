@@ -136,6 +136,8 @@ def test_repeated_argnums_give_the_full_gradient_each_time():
     g0, g1 = cr.grad(lambda x, y: (x * y).sum(), argnums=(0, 0))(X, V)
     np.testing.assert_array_equal(g0, V)
     np.testing.assert_array_equal(g1, V)
+    assert cr.grad(lambda x, y: x * y, np.int64(1))(2.0, 3.0) == 2.0
+    assert cr.grad(lambda x, y: x * y, [0, -1])(2.0, 3.0) == (3.0, 2.0)
     h = cr.jacobian(lambda x: x**2, argnums=(0, 0))(X)
     np.testing.assert_array_equal(h[0], np.diag(2 * X))
     np.testing.assert_array_equal(h[1], np.diag(2 * X))

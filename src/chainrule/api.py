@@ -15,6 +15,7 @@ rows come out of that single pass; there is no Python loop over outputs.
 """
 
 import functools
+import operator
 
 from chainrule import _backend
 from chainrule._core import engine
@@ -55,13 +56,14 @@ class _Trace:
     """
 
     def __init__(self, f, args, argnums, name):
-        self.single = isinstance(argnums, int)
+        self.single = not isinstance(argnums, (tuple, list))
         args = list(args)
         self.slots = []
         self.inputs = []
         placed = {}
         outer = False
         for argnum in (argnums,) if self.single else tuple(argnums):
+            argnum = operator.index(argnum)
             if not -len(args) <= argnum < len(args):
                 raise GradientError(f"{name}: argnums {argnum} but f got {len(args)} arguments")
             argnum %= len(args)
