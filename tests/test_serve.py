@@ -2,14 +2,16 @@
 `chainrule explain`'s, the SGD step lowers C, runs are followed live, and every malformed
 or hostile request gets a 4xx JSON error."""
 
-import argparse
 import base64
 import contextlib
 import io
 import json
 import math
 import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -20,7 +22,7 @@ pytest.importorskip("starlette")
 uvicorn = pytest.importorskip("uvicorn")
 httpx = pytest.importorskip("httpx")
 
-from chainrule.cli.main import main  # noqa: E402
+from chainrule.cli.main import build_parser, main  # noqa: E402
 from chainrule.data import load_mnist  # noqa: E402
 from chainrule.data.digit_prep import digit_from_grey  # noqa: E402
 from chainrule.serve import RunsRoot, ServedModel, create_app  # noqa: E402
@@ -522,8 +524,33 @@ def test_serve_is_a_command_with_localhost_defaults(capsys):
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
     assert "--port" in text and "--open" in text and "127.0.0.1" in text
-    from chainrule.cli import serve_cmd
+    args = build_parser("serve").parse_args(["serve"])
+    assert (args.host, args.port, args.open, args.run_path) == ("127.0.0.1", 8000, False, None)
+    assert build_parser("serve").parse_args(["serve", "runs/x"]).run_path == "runs/x"
 
-    parser = serve_cmd.add_parser(argparse.ArgumentParser().add_subparsers())
-    args = parser.parse_args([])
-    assert (args.host, args.port, args.open, args.run) == ("127.0.0.1", 8000, False, None)
+
+@requires_mnist
+def test_chainrule_serve_runs_a_server_until_interrupted(run_dir, tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "chainrule", "serve", str(run_dir),
+                               "--port", str(port)], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+    try:
+        for _ in range(300):
+            try:
+                info = httpx.get(f"http://127.0.0.1:{port}/api/model", timeout=5).json()
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stdout.read()
+                time.sleep(0.1)
+        else:
+            pytest.fail("chainrule serve did not answer")
+        assert info["source"] == str(run_dir) and info["run"] == run_dir.name
+        assert info["runs_root"] == str(run_dir.parent.resolve())  # RUN lies outside runs/
+    finally:
+        server.send_signal(signal.SIGINT)
+        output = server.communicate(timeout=30)[0]
+    assert server.returncode == 0, output
+    assert f"open http://127.0.0.1:{port}/" in output

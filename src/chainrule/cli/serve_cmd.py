@@ -1,5 +1,6 @@
 """`chainrule serve`: draw a digit in the browser and watch the chain rule of the network."""
 
+import contextlib
 import threading
 import time
 import webbrowser
@@ -28,7 +29,7 @@ def add_parser(subparsers):
                     "for your drawing (the numbers `chainrule explain` prints), take SGD "
                     "steps on it, and follow a run's training curves. Needs the `web` "
                     "extra: pip install \"chainrule[web]\".")
-    parser.add_argument("run", nargs="?", metavar="RUN",
+    parser.add_argument("run_path", nargs="?", metavar="RUN",
                         help="a run directory or checkpoint (default: the newest run under "
                              "--runs, else a model trained now on the 8x8 digits)")
     parser.add_argument("--runs", metavar="DIR",
@@ -43,8 +44,8 @@ def add_parser(subparsers):
 
 def run(args):
     """Serve until interrupted; returns 0."""
-    runs_root = Path(args.runs) if args.runs else _default_runs(args.run)
-    served = serve_model(args.run, runs_root)
+    runs_root = Path(args.runs) if args.runs else _default_runs(args.run_path)
+    served = serve_model(args.run_path, runs_root)
     url = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}/"
     print(f"chainrule serve: model {served.source}")
     print(f"chainrule serve: runs under {runs_root.resolve()}")
@@ -58,7 +59,9 @@ def run(args):
     if args.open:
         threading.Thread(target=_open_when_started, args=(server, url), daemon=True).start()
     print(f"chainrule serve: open {url} (Ctrl-C stops)", flush=True)
-    server.run()
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a server is stopped
+        server.run()
+    print("chainrule serve: stopped")
     return 0
 
 
