@@ -10,7 +10,7 @@ these are written with chainrule's ops instead. Submodules load on first use, so
 
 import importlib
 
-_SUBMODULES = ("integrate", "signal", "special", "stats")
+_SUBMODULES = ("integrate", "linalg", "signal", "special", "stats")
 
 
 def __getattr__(name):

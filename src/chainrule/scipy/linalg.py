@@ -1,0 +1,119 @@
+"""scipy.linalg, differentiable: solve_sylvester, sqrtm and solve_triangular, with VJPs
+written with these same functions, so they nest to any order.
+
+SciPy's own functions call np.asarray; these compute with SciPy on the raw arrays and
+record one primitive each. Cotangents with leading batch axes (from `jacobian`) are
+solved one matrix at a time.
+"""
+
+import numpy as np
+import scipy.linalg
+
+from chainrule.errors import ShapeError
+from chainrule.ops._primitive import primitive
+
+
+def _per_matrix(g, core_ndim, function):
+    """`function` of each core block of a cotangent that may carry leading batch axes."""
+    if g.ndim == core_ndim:
+        return function(g)
+    flat = np.reshape(g, (-1,) + tuple(g.shape[g.ndim - core_ndim:]))
+    blocks = [function(flat[i]) for i in range(flat.shape[0])]
+    return np.reshape(np.stack(blocks), tuple(g.shape[:g.ndim - core_ndim]) + blocks[0].shape)
+
+
+def _transpose(x):
+    return np.swapaxes(x, -1, -2)
+
+
+@primitive
+def solve_sylvester(a, b, q):
+    """X with A X + X B = Q, as scipy.linalg.solve_sylvester."""
+    return scipy.linalg.solve_sylvester(a, b, q)
+
+
+def _sylvester_adjoint(g, a, b):
+    """Q's cotangent: the solution of A^T Y + Y B^T = G."""
+    return _per_matrix(g, 2, lambda row: solve_sylvester(_transpose(a), _transpose(b), row))
+
+
+solve_sylvester.defvjp(
+    lambda g, ans, a, b, q: -(_sylvester_adjoint(g, a, b) @ _transpose(ans)),
+    lambda g, ans, a, b, q: -(_transpose(ans) @ _sylvester_adjoint(g, a, b)),
+    lambda g, ans, a, b, q: _sylvester_adjoint(g, a, b),
+)
+
+
+@primitive
+def _sqrtm(a):
+    return scipy.linalg.sqrtm(a)
+
+
+@_sqrtm.defvjp
+def _(g, ans, a):
+    # X X = A gives X dX + dX X = dA: the VJP solves X^T Y + Y X^T = G.
+    return _per_matrix(g, 2, lambda row: solve_sylvester(_transpose(ans), _transpose(ans), row))
+
+
+def sqrtm(A, disp=True, blocksize=64):  # noqa: N803 - SciPy's name
+    """The principal square root X of A (X @ X = A), as scipy.linalg.sqrtm; complex when
+    A has negative eigenvalues."""
+    return _sqrtm(A)
+
+
+@primitive
+def _solve_triangular(a, b, transposed, lower, unit_diagonal):
+    """x with a x = b (a^T x = b when `transposed`), for a matrix b; NumPy's solve on the
+    triangle SciPy would read (on small matrices SciPy's own call costs milliseconds)."""
+    triangle = np.tril(a) if lower else np.triu(a)
+    if unit_diagonal:
+        np.fill_diagonal(triangle, 1)
+    return np.linalg.solve(triangle.T if transposed else triangle, b)
+
+
+def _solve_columns(a, g, transposed, lower, unit_diagonal):
+    """The triangular solve of every column of a cotangent (n, k) with leading batch axes."""
+    if g.ndim == 2:
+        return _solve_triangular(a, g, transposed, lower, unit_diagonal)
+    columns = np.moveaxis(g, -2, 0)
+    solved = _solve_triangular(a, np.reshape(columns, (columns.shape[0], -1)), transposed,
+                               lower, unit_diagonal)
+    return np.moveaxis(np.reshape(solved, columns.shape), 0, -2)
+
+
+def _triangle(x, lower, unit_diagonal):
+    """The part of a gradient that a triangular a is read from."""
+    if lower:
+        return np.tril(x, -1 if unit_diagonal else 0)
+    return np.triu(x, 1 if unit_diagonal else 0)
+
+
+def _solve_triangular_vjp_a(g, ans, a, b, transposed, lower, unit_diagonal):
+    b_grad = _solve_columns(a, g, not transposed, lower, unit_diagonal)
+    outer = -(b_grad @ _transpose(ans))
+    return _triangle(_transpose(outer) if transposed else outer, lower, unit_diagonal)
+
+
+_solve_triangular.defvjp(
+    _solve_triangular_vjp_a,
+    lambda g, ans, a, b, transposed, lower, unit_diagonal: _solve_columns(
+        a, g, not transposed, lower, unit_diagonal
+    ),
+)
+
+
+def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_b=False,
+                     check_finite=True):
+    """x with a x = b for triangular a (a^T x = b for trans 1 or 'T'), as
+    scipy.linalg.solve_triangular; differentiable in the triangle of a that is read, and
+    in b."""
+    if trans not in (0, 1, "N", "T") and not (trans in (2, "C") and not np.iscomplexobj(a)):
+        raise TypeError(f"chainrule.scipy.linalg.solve_triangular: trans={trans!r} is not "
+                        "supported for complex a")
+    if np.ndim(a) != 2 or np.ndim(b) not in (1, 2) or np.shape(b)[0] != np.shape(a)[0]:
+        raise ShapeError(f"solve_triangular: a of shape {np.shape(a)} and b of shape "
+                         f"{np.shape(b)} do not fit")
+    vector = np.ndim(b) == 1
+    x = _solve_triangular(a, b[:, None] if vector else b, trans not in (0, "N"), lower,
+                          unit_diagonal)
+    return x[:, 0] if vector else x

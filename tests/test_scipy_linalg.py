@@ -1,0 +1,65 @@
+"""chainrule.scipy.linalg: SciPy's values, derivatives to second order in both modes."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+scipy_linalg = pytest.importorskip("scipy.linalg")
+from chainrule.scipy import linalg  # noqa: E402 - needs SciPy
+
+RNG = np.random.default_rng(6)
+
+
+def check(f, *args):
+    cr.check_grads(f, args, order=2, modes=("rev", "fwd"))
+
+
+def symmetric(a):
+    return 0.5 * (a + np.swapaxes(a, -1, -2))
+
+
+def real_and_imaginary(f):
+    return lambda *args: np.stack([np.real(f(*args)), np.imag(f(*args))])
+
+
+def test_solve_sylvester_matches_scipy_and_finite_differences():
+    a, b, q = (RNG.normal(size=(3, 3)) for _ in range(3))
+    np.testing.assert_allclose(linalg.solve_sylvester(a, b, q),
+                               scipy_linalg.solve_sylvester(a, b, q))
+    check(linalg.solve_sylvester, a, b, q)
+
+
+def test_sqrtm_of_positive_definite_matrix_is_real_and_exact():
+    a = RNG.normal(size=(3, 3))
+    spd = a @ a.T + np.eye(3)
+    np.testing.assert_allclose(linalg.sqrtm(spd), scipy_linalg.sqrtm(spd))
+    check(lambda a: linalg.sqrtm(symmetric(a)), spd)
+
+
+def test_sqrtm_with_negative_eigenvalues_is_complex_and_exact():
+    a = symmetric(RNG.normal(size=(3, 3))) - 2 * np.eye(3)
+    np.testing.assert_allclose(linalg.sqrtm(a), scipy_linalg.sqrtm(a))
+    check(real_and_imaginary(lambda a: linalg.sqrtm(symmetric(a))), a)
+
+
+@pytest.mark.parametrize(
+    "trans, lower, unit_diagonal",
+    [(0, True, False), ("T", True, True), (0, False, True), ("T", False, False)],
+)
+@pytest.mark.parametrize("b_shape", [(3,), (3, 2)])
+def test_solve_triangular_matches_scipy_and_differentiates_the_triangle_it_reads(
+    trans, lower, unit_diagonal, b_shape
+):
+    full = RNG.normal(size=(3, 3)) + 3 * np.eye(3)
+    b = RNG.normal(size=b_shape)
+    options = {"trans": trans, "lower": lower, "unit_diagonal": unit_diagonal}
+    np.testing.assert_allclose(linalg.solve_triangular(full, b, **options),
+                               scipy_linalg.solve_triangular(full, b, **options))
+    check(lambda a, b: linalg.solve_triangular(a, b, **options), full, b)
+
+
+def test_float32_stays_float32():
+    a = (RNG.normal(size=(3, 3)) + 3 * np.eye(3)).astype(np.float32)
+    grad = cr.grad(lambda a: linalg.solve_triangular(a, np.ones(3, np.float32)).sum())(a)
+    assert grad.dtype == np.float32
