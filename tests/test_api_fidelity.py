@@ -203,6 +203,7 @@ class TestNoSilentExitFromTheGraph:
             r"\.item\(\)": lambda s: s * s.item(),
             r"int\(\)": lambda s: s * int(s),
             r"\.tolist\(\)": lambda s: s * s.tolist(),
+            r"\.numpy\(\)": lambda s: s * s.numpy(),
             r"astype\(int64\).*stop_gradient": lambda s: s * s.astype(np.int64),
         }
         for message, f in cases.items():

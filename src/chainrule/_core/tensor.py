@@ -90,6 +90,7 @@ class Tensor:
 
     def numpy(self):
         """The values as a plain array (no graph)."""
+        refuse_graph_exit(self, ".numpy()", ARRAY_INSTEAD)
         return self.data
 
     def item(self):
