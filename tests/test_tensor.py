@@ -143,9 +143,10 @@ def test_max_ties_split_the_gradient_evenly():
 
 def test_where_does_not_leak_nan_from_the_branch_not_taken():
     x = np.array([-1.0, 0.0, 4.0])
-    grad = cr.grad(lambda x: np.where(x > 0, np.sqrt(x), 0.0).sum())(x)
-    np.testing.assert_array_equal(grad, [0.0, 0.0, 0.25])
-    grad = cr.grad(lambda x: np.where(x > 0, np.log(x), x).sum())(np.array([0.0, np.e]))
+    with np.errstate(divide="ignore", invalid="ignore"):  # NumPy's own forward warnings
+        grad = cr.grad(lambda x: np.where(x > 0, np.sqrt(x), 0.0).sum())(x)
+        np.testing.assert_array_equal(grad, [0.0, 0.0, 0.25])
+        grad = cr.grad(lambda x: np.where(x > 0, np.log(x), x).sum())(np.array([0.0, np.e]))
     np.testing.assert_allclose(grad, [1.0, 1 / np.e])
 
 

@@ -45,7 +45,11 @@ def _propagate(roots, seeds, create_graph, wanted=()):
     check = modes.anomaly
     reached = {}
     leaves = {id(root): root for root in roots if not root._parents}
-    with _grad_mode(create_graph):
+    # A VJP may form an inf or NaN derivative that a zero cotangent then drops (the branch
+    # `where` did not take), so NumPy's warnings here are noise; a non-finite gradient that
+    # survives is what detect_anomaly reports (PyTorch and JAX do not warn either).
+    quiet = _backend.xp.errstate(divide="ignore", invalid="ignore")
+    with _grad_mode(create_graph), quiet:
         for node in reversed(topological_order(roots, stop_at=wanted)):
             key = id(node)
             cotangent = cotangents.pop(key, None)
