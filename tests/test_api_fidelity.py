@@ -219,6 +219,13 @@ class TestNoSilentExitFromTheGraph:
         with pytest.raises(cr.GradientError, match=r"np\.stack.*x\.at\[i\]\.set"):
             cr.grad(store_slice)(np.array([1.0, 2.0, 3.0]))
 
+    def test_filling_a_numpy_array_with_a_tensor_raises(self):
+        for fill in (lambda x: np.full(3, x[0], dtype=float), lambda x: np.full_like(x, x[0]),
+                     lambda x: np.full(3, x[0])):
+            with pytest.raises(cr.GradientError, match="np.broadcast_to|np.stack"):
+                cr.grad(lambda x, fill=fill: (fill(x) * x).sum())(np.array([1.0, 2.0, 3.0]))
+        assert cr.grad(lambda x: (np.full_like(x, 2.0) * x).sum())(np.ones(3)).tolist() == [2] * 3
+
     def test_storing_one_element_raises_with_our_error_as_the_cause(self):
         # NumPy turns any failure of float() on a sequence-like object into its own
         # ValueError; ours is its cause, so the message still says what to write instead.

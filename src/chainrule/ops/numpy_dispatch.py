@@ -12,6 +12,7 @@ import sys
 
 import numpy
 
+from chainrule._core.modes import is_grad_enabled
 from chainrule._core.tensor import Tensor
 from chainrule.errors import GradientError
 
@@ -138,9 +139,26 @@ def _load_scipy_special_rules():
     return True
 
 
+WRITES_VALUES = {numpy.copyto, numpy.full_like}
+"""Functions that copy a Tensor's values (beyond its first argument) into a NumPy array:
+`np.full(shape, t)` is `copyto(empty, t)`; on a Tensor in a graph they would drop it."""
+
+
+def _refuse_written_values(func, args, kwargs):
+    for value in (*args[1:], *kwargs.values()):
+        if isinstance(value, Tensor) and value.requires_grad and is_grad_enabled():
+            raise GradientError(
+                f"numpy.{func.__name__} (np.full and np.full_like use it) would write a "
+                "Tensor that requires grad into a NumPy array and drop it from the graph; "
+                "write np.broadcast_to(x, shape) or x * np.ones(shape) instead"
+            )
+
+
 def array_function(func, args, kwargs):
     """Tensor.__array_function__: route a NumPy function call to chainrule."""
     if func in NON_DIFFERENTIABLE_FUNCTIONS:
+        if func in WRITES_VALUES:
+            _refuse_written_values(func, args, kwargs)
         return func(*_raw(args), **{k: _raw(v) for k, v in kwargs.items()})
     op = FUNCTIONS.get(func)
     if op is None:
