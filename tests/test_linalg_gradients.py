@@ -163,10 +163,77 @@ def test_eigh_gradient_reaches_only_the_triangle_numpy_reads(uplo, kept):
                                np.linalg.eigh(skewed, uplo)[0])
 
 
-def test_eig_with_complex_eigenvalues_is_refused_by_name():
-    rotation = np.array([[0.0, 1.0], [-1.0, 0.0]])
-    with pytest.raises(cr.GradientError, match="eig: .*complex eigenvalues"):
-        cr.grad(lambda a: np.linalg.eig(a)[0].sum())(rotation)
+def complex_general(rng, shape):
+    n = shape[-1]
+    return rng.normal(size=shape) + 1j * rng.normal(size=shape) + n * np.eye(n)
+
+
+def hermitian(rng, shape):
+    a = complex_general(rng, shape)
+    return a @ np.conj(np.swapaxes(a, -1, -2)) + shape[-1] * np.eye(shape[-1])
+
+
+def rotation_like(rng, shape):
+    """A real matrix with complex eigenvalues (a rotation plus noise)."""
+    angle = rng.uniform(0.5, 1.0)
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    return rotation + 0.1 * rng.normal(size=shape)
+
+
+def phase_fixed(v):
+    """Complex vectors with each column's first entry made real and positive: a function
+    of the vectors that does not depend on the phase NumPy picked."""
+    return v * np.conj(v[..., :1, :]) / np.abs(v[..., :1, :])
+
+
+COMPLEX = {
+    "inv/complex": (np.linalg.inv, complex_general),
+    "det/complex": (np.linalg.det, complex_general),
+    "slogdet/complex": (lambda a: np.linalg.slogdet(a)[1], complex_general),
+    "solve/complex": (lambda a: np.linalg.solve(a, a[..., ::-1, :1]), complex_general),
+    "pinv/complex_tall": (lambda a: np.linalg.pinv(a[..., :, :2]), complex_general),
+    "matrix_power/complex": (lambda a: np.linalg.matrix_power(a, -3), complex_general),
+    "eigh/complex": (lambda a: flat(np.linalg.eigh(a)[0], phase_fixed(np.linalg.eigh(a)[1])),
+                     hermitian),
+    "eigh/complex_upper": (lambda a: np.abs(np.linalg.eigh(a, UPLO="U")[1]), hermitian),
+    "eig/complex": (lambda a: flat(np.linalg.eig(a)[0], phase_fixed(np.linalg.eig(a)[1])),
+                    complex_general),
+    "eig/complex_spectrum_of_real": (lambda a: np.linalg.eig(a)[0], rotation_like),
+    "svd/complex": (lambda a: thin_svd_phase_fixed(*np.linalg.svd(a[..., :2, :], False)),
+                    complex_general),
+    "svd/complex_values": (lambda a: np.linalg.svd(a[..., :, 1:], compute_uv=False),
+                           complex_general),
+    "norm/nuclear_complex": (lambda a: np.linalg.norm(a, "nuc", axis=(-2, -1)), complex_general),
+}
+
+
+def thin_svd_phase_fixed(u, s, vh):
+    k = s.shape[-1]
+    return flat(phase_fixed(u), s, np.abs(vh[..., :k, :]))
+
+
+@pytest.mark.parametrize("name", sorted(COMPLEX))
+@settings(max_examples=4)
+@given(batch=BATCHES, seed=st.integers(0, 2**16))
+def test_complex_matrix_function_matches_finite_differences_in_both_parts(name, batch, seed):
+    f, sample = COMPLEX[name]
+    n = 2 if name.startswith("eig/complex_spectrum") else 3
+    a = sample(np.random.default_rng(seed), batch + (n, n))
+    np.testing.assert_allclose(f(cr.Tensor(a)).data, f(a), rtol=1e-12, atol=1e-12)
+    cr.check_grads(f, (a,), order=2, modes=("rev", "fwd"))
+
+
+@pytest.mark.parametrize(
+    "f, sample",
+    [
+        (lambda a: np.linalg.svd(a)[0].real.sum(), complex_general),
+        (lambda a: np.linalg.eigh(a)[1].imag.sum(), hermitian),
+        (lambda a: np.linalg.eig(a)[1].real.sum(), complex_general),
+    ],
+)
+def test_function_of_the_arbitrary_phase_of_complex_vectors_is_refused(f, sample):
+    with pytest.raises(cr.GradientError, match="depends on the phase"):
+        cr.grad(f)(sample(np.random.default_rng(1), (3, 3)))
 
 
 def test_eigenvalues_only_of_a_repeated_spectrum_have_a_finite_gradient():
@@ -241,7 +308,7 @@ def test_norm_of_complex_input_equals_numpy():
                                np.linalg.norm(z, 3, axis=1))
 
 
-GRADIENT_TABLES = [SQUARE, RECTANGULAR, SEVERAL_INPUTS]
+GRADIENT_TABLES = [SQUARE, RECTANGULAR, SEVERAL_INPUTS, COMPLEX]
 """For the coverage check in test_ops_gradients.py: every op has a row somewhere."""
 
 

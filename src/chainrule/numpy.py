@@ -188,6 +188,10 @@ for _name in ("linalg", "fft", "random"):
     )
 
 
+__all__ = sorted(set(numpy.__all__) | {"array", "asarray", "asanyarray", "r_", "c_", "linalg",
+                                         "fft", "random", "differentiable"})
+
+
 def __getattr__(name):
     """Any other NumPy name: functions made `differentiable`, the rest as NumPy has them."""
     return _wrapped(numpy, name)

@@ -12,7 +12,7 @@ from collections import namedtuple
 import numpy
 
 from chainrule import _backend
-from chainrule._core.tensor import raw
+from chainrule._core.tensor import Tensor, raw
 from chainrule.errors import GradientError
 from chainrule.ops._packing import pack, unpack
 from chainrule.ops._primitive import primitive
@@ -33,6 +33,33 @@ def _refuse_complex(name, a):
         raise GradientError(f"{name}: chainrule differentiates {name} of real matrices only")
 
 
+def _is_complex(x):
+    return xp.iscomplexobj(raw(x))
+
+
+def _conj(x):
+    return xp.conj(x) if _is_complex(x) else x
+
+
+def _real_part(x):
+    return xp.real(x) if _is_complex(x) else x
+
+
+def _refuse_phase_dependence(name, phase_derivative, scale):
+    """Complex singular and eigen vectors are fixed only up to a phase e^(i phi) each; a
+    function that depends on that phase has no derivative (PyTorch raises the same way).
+    `phase_derivative` is d f / d phi per vector; checked on plain cotangents."""
+    if isinstance(phase_derivative, Tensor):
+        return
+    bound = 1e-6 * max(1.0, float(xp.max(xp.abs(scale), initial=0.0)))
+    if xp.any(xp.abs(phase_derivative) > bound):
+        raise GradientError(
+            f"{name}: the function depends on the phase of complex {name} vectors, which "
+            "NumPy fixes arbitrarily; only functions of them that do not change when a vector "
+            "is multiplied by e^(i phi) have a derivative (for example abs(v) or v v^H)"
+        )
+
+
 def _strict_triangle(n, upper):
     """True strictly below (above, for `upper`) the diagonal of an n x n matrix."""
     ones = xp.ones((n, n), dtype=bool)
@@ -40,11 +67,12 @@ def _strict_triangle(n, upper):
 
 
 def _from_triangle(grad, upper):
-    """The gradient for the one triangle a symmetric routine reads: the matrix it uses is
-    M = tril(a) + tril(a, -1).T, so an off-diagonal entry of a feeds M_ij and M_ji."""
+    """The gradient for the one triangle a symmetric (Hermitian) routine reads: the matrix
+    it uses is M = tril(a) + tril(a, -1)^H with a real diagonal, so an off-diagonal entry
+    of a feeds M_ij and, conjugated, M_ji."""
     n = grad.shape[-1]
-    both = grad + matrix_transpose(grad)
-    return both * _strict_triangle(n, upper) + grad * xp.eye(n, dtype=bool)
+    both = grad + _conj(matrix_transpose(grad))
+    return both * _strict_triangle(n, upper) + _real_part(grad) * xp.eye(n, dtype=bool)
 
 
 def _reciprocal_gaps(values, squared=False):
@@ -123,18 +151,21 @@ def _(g, ans, a, UPLO="L"):  # noqa: N803
     n = a.shape[-1]
     w, v = unpack(ans, [(n,), (n, n)])
     gw, gv = unpack(g, [(n,), (n, n)])
+    w, gw = _real_part(w), _real_part(gw)
     v_t = matrix_transpose(v)
+    if _is_complex(v):
+        _refuse_phase_dependence("eigh", xp.imag(xp.sum(v * gv, axis=-2)), gv)
     inner = xp.eye(n, dtype=w.dtype) * gw[..., None, :]
     inner = inner + _times_gaps(v_t @ gv, _reciprocal_gaps(w))
-    return _from_triangle(v @ inner @ v_t, UPLO.upper() == "U")
+    return _from_triangle(_conj(v) @ inner @ v_t, UPLO.upper() == "U")
 
 
 def eigh(a, UPLO="L"):  # noqa: N803
-    """Eigenvalues (ascending) and eigenvectors of a symmetric matrix, read from the
-    triangle UPLO names; its gradient goes to that triangle only, as NumPy reads it."""
-    _refuse_complex("eigh", a)
+    """Eigenvalues (ascending) and eigenvectors of a symmetric (Hermitian) matrix, read
+    from the triangle UPLO names; its gradient goes to that triangle only, as NumPy reads it."""
     n = xp.shape(a)[-1]
-    return EighResult(*unpack(_eigh(a, UPLO=UPLO), [(n,), (n, n)]))
+    w, v = unpack(_eigh(a, UPLO=UPLO), [(n,), (n, n)])
+    return EighResult(_real_part(w), v)
 
 
 def eigvalsh(a, UPLO="L"):  # noqa: N803
@@ -144,14 +175,7 @@ def eigvalsh(a, UPLO="L"):  # noqa: N803
 
 @primitive
 def _eig(a):
-    w, v = xp.linalg.eig(a)
-    if xp.iscomplexobj(w):
-        raise GradientError(
-            f"eig: the matrix of shape {a.shape} has complex eigenvalues; chainrule "
-            "differentiates eig of real matrices with real eigenvalues only (for a symmetric "
-            "matrix use eigh)"
-        )
-    return pack([w, v], (1, 2))
+    return pack(xp.linalg.eig(a), (1, 2))
 
 
 @_eig.defvjp
@@ -161,16 +185,18 @@ def _(g, ans, a):
     gw, gv = unpack(g, [(n,), (n, n)])
     eye = xp.eye(n, dtype=w.dtype)
     v_t = matrix_transpose(v)
+    if _is_complex(v):
+        _refuse_phase_dependence("eig", xp.imag(xp.sum(v * gv, axis=-2)), gv)
     gaps = _reciprocal_gaps(w)
     projected = v_t @ gv
     inner = eye * gw[..., None, :] + _times_gaps(projected, gaps)
-    inner = inner - _times_gaps((v_t @ v) @ (projected * eye), gaps)
+    # Unit-norm eigenvectors: the part of dv along v itself is fixed by |v| = 1.
+    inner = inner - _times_gaps((v_t @ _conj(v)) @ (_real_part(projected) * eye), gaps)
     return xp.linalg.solve(v_t, inner @ v_t)
 
 
 def eig(a):
-    """Eigenvalues and unit eigenvectors of a real matrix whose eigenvalues are real."""
-    _refuse_complex("eig", a)
+    """Eigenvalues and unit eigenvectors of a square matrix (complex where NumPy's are)."""
     n = xp.shape(a)[-1]
     return EigResult(*unpack(_eig(a), [(n,), (n, n)]))
 
@@ -211,24 +237,32 @@ _svd_completion.defvjp(_null_space_vjp("svd"))
 
 
 def _thin_svd_vjp(gu, gs, gvh, u, s, vh):
-    """Townsend's rule for a = u diag(s) vh with u (m, k), vh (k, n), k = min(m, n)."""
+    """Townsend's rule for a = u diag(s) vh with u (m, k), vh (k, n), k = min(m, n); for
+    complex a with autograd's extra term for the phase of each singular pair."""
     m, n = u.shape[-2], vh.shape[-1]
     k = s.shape[-1]
+    # s is real; packed beside complex factors it is stored complex, so keep its real part
+    # (and its cotangent's): the rule must not see s as a complex variable.
+    s, gs = _real_part(s), _real_part(gs)
     eye = xp.eye(k, dtype=s.dtype)
-    v, gv = matrix_transpose(vh), matrix_transpose(gvh)
+    v, gv = _conj(matrix_transpose(vh)), _conj(matrix_transpose(gvh))
     gaps = _reciprocal_gaps(s, squared=True)
     u_gu = matrix_transpose(u) @ gu
     v_gv = matrix_transpose(v) @ gv
-    inner = _times_gaps(u_gu - matrix_transpose(u_gu), gaps) * s[..., None, :]
+    inner = _times_gaps(u_gu - _conj(matrix_transpose(u_gu)), gaps) * s[..., None, :]
     inner = inner + eye * gs[..., :, None]
-    inner = inner + s[..., :, None] * _times_gaps(v_gv - matrix_transpose(v_gv), gaps)
-    grad = u @ inner @ vh
+    inner = inner + s[..., :, None] * _times_gaps(v_gv - _conj(matrix_transpose(v_gv)), gaps)
+    if _is_complex(u):
+        phase = xp.imag(xp.sum(u * gu, axis=-2)) + xp.imag(xp.sum(v * gv, axis=-2))
+        _refuse_phase_dependence("svd", phase, gu)
+        inner = inner + 1j * xp.imag(eye * u_gu) / s[..., None, :]
+    grad = _conj(u) @ inner @ matrix_transpose(v)
     if m < n:
-        rest = xp.eye(n, dtype=s.dtype) - v @ vh
-        grad = grad + (u / s[..., None, :]) @ matrix_transpose(gv) @ rest
+        rest = xp.eye(n, dtype=v.dtype) - v @ _conj(matrix_transpose(v))
+        grad = grad + _conj((u / s[..., None, :]) @ matrix_transpose(gv) @ rest)
     elif m > n:
-        rest = xp.eye(m, dtype=s.dtype) - u @ matrix_transpose(u)
-        grad = grad + rest @ gu @ matrix_transpose(v / s[..., None, :])
+        rest = xp.eye(m, dtype=u.dtype) - u @ _conj(matrix_transpose(u))
+        grad = grad + matrix_transpose((v / s[..., None, :]) @ matrix_transpose(gu) @ rest)
     return grad
 
 
@@ -239,25 +273,21 @@ def _singular_values(a, hermitian=False):
 
 @_singular_values.defvjp
 def _(g, ans, a, hermitian=False):
-    if xp.iscomplexobj(raw(a)):
-        u, _, vh = xp.linalg.svd(raw(a), full_matrices=False)
-        return xp.conj(u * g[..., None, :] @ vh)
     u, _, vh = xp.linalg.svd(a, full_matrices=False)
-    return (u * g[..., None, :]) @ vh
+    return _conj((u * g[..., None, :]) @ vh)
 
 
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
-    """a = U diag(S) Vh for a stack of real matrices; compute_uv=False gives S alone."""
+    """a = U diag(S) Vh for a stack of matrices; compute_uv=False gives S alone."""
     if not compute_uv:
         return _singular_values(a, hermitian=hermitian)
-    _refuse_complex("svd", a)
     m, n = xp.shape(a)[-2:]
     u, s, vh = unpack(_svd(a, full_matrices=full_matrices, hermitian=hermitian), _svd_shapes(m, n))
     if full_matrices and m != n:
         k = min(m, n)
         u_rest, vh_rest = unpack(_svd_completion(a, hermitian=hermitian), [(m, m - k), (n - k, n)])
         u, vh = concatenate([u, u_rest], axis=-1), concatenate([vh, vh_rest], axis=-2)
-    return SVDResult(u, s, vh)
+    return SVDResult(u, _real_part(s), vh)
 
 
 def svdvals(x):

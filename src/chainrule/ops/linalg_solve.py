@@ -10,6 +10,7 @@ from collections import namedtuple
 import numpy
 
 from chainrule import _backend
+from chainrule._core.tensor import raw
 from chainrule.errors import ShapeError
 from chainrule.ops._primitive import primitive
 from chainrule.ops.linalg import matmul
@@ -108,14 +109,20 @@ def pinv(a, rcond=None, hermitian=False, rtol=None):
 
 @pinv.defvjp
 def _(g, ans, a, rcond=None, hermitian=False, rtol=None):
+    # d a+ = -a+ da a+ + a+ a+^H da^H (I - a a+) + (I - a+ a) da^H a+^H a+ (Golub and
+    # Pereyra); the da^H terms pair with the conjugated cotangent.
     m, n = a.shape[-2:]
-    ans_t = matrix_transpose(ans)
+    ans_t, g_t = matrix_transpose(ans), matrix_transpose(g)
+    ans_h = _conj(ans_t)
     projector_out = xp.eye(m, dtype=ans.dtype) - a @ ans
     projector_in = xp.eye(n, dtype=ans.dtype) - ans @ a
-    grad_t = -(ans @ matrix_transpose(g) @ ans)
-    grad_t = grad_t + ans @ ans_t @ g @ projector_out
-    grad_t = grad_t + projector_in @ g @ ans_t @ ans
-    return matrix_transpose(grad_t)
+    grad = -(ans_t @ g @ ans_t)
+    grad = grad + _conj(projector_out @ g_t @ (ans @ ans_h))
+    return grad + _conj((ans_h @ ans) @ g_t @ projector_in)
+
+
+def _conj(x):
+    return xp.conj(x) if xp.iscomplexobj(raw(x)) else x
 
 
 def matrix_power(a, n):
