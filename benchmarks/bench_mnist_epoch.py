@@ -1,47 +1,60 @@
-"""Seconds per MNIST epoch: chainrule against PyTorch eager and hand-written NumPy.
+"""Seconds per MNIST epoch: chainrule against PyTorch eager and hand-written NumPy, in turn.
 
 All three train the same 784-512-10 ReLU network from the same initial weights on the same
-mini-batches (real MNIST, pixels in [0, 1], batch 128, float32) with the same optimiser, on
-the same number of threads, and print the seconds of each epoch and the ratios:
+mini-batches (real MNIST, pixels in [0, 1], batch 128, float32) with the same optimiser and
+thread count. Each runs in its own process (NumPy's OpenBLAS workers and PyTorch's OpenMP
+threads in one process starve each other); the processes take turns, one epoch each per
+round, so a busy moment does not hit one contender only. It prints each epoch's seconds,
+the medians, the median of the per-round ratios, and the load average at start and end:
 
-    python benchmarks/bench_mnist_epoch.py --threads 2 --epochs 3
+    python benchmarks/bench_mnist_epoch.py --threads 2 --rounds 5     # about 1 minute
 
-The aim: chainrule no slower than PyTorch eager on the CPU and within 15% of hand-written
-NumPy. Run on a quiet machine: BLAS threads slow down badly when another process takes
-the cores.
+chainrule runs through its public API only (`cr.nn.MLP`, `cr.optim.Adam`/`SGD`,
+`cr.nn.functional.cross_entropy`, `.backward()`). The goal (issue 12): Adam epoch <= 0.8x
+PyTorch eager, SGD epoch <= 1.0x hand-written NumPy, on a quiet machine.
 """
 
 import argparse
 import os
+import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 
-def parse_arguments():
+def parse_arguments(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=os.environ.get("CHAINRULE_DATA") or str(
         Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"))
     parser.add_argument("--threads", type=int, default=2, help="BLAS/torch threads (default 2)")
-    parser.add_argument("--epochs", type=int, default=2, help="timed epochs per run")
+    parser.add_argument("--rounds", type=int, default=5, help="timed epochs per contender")
     parser.add_argument("--optimizer", choices=("sgd", "adam", "both"), default="both")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--only", nargs="*", choices=("chainrule", "pytorch", "numpy"),
                         default=("chainrule", "pytorch", "numpy"))
-    return parser.parse_args()
+    parser.add_argument("--worker", choices=("chainrule", "pytorch", "numpy"),
+                        help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
 
 
 ARGS = parse_arguments()
-for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+for variable in THREAD_VARIABLES:
     os.environ[variable] = str(ARGS.threads)  # before NumPy loads its BLAS
 
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from chainrule import nn, optim  # noqa: E402
+import chainrule as cr  # noqa: E402
 from chainrule.data import load_dataset, to_float  # noqa: E402
-from chainrule.optim.adam import FLUSH_EVERY, flush_subnormals  # noqa: E402
 
+WARMUP_STEPS = 30
+"""Untimed steps before the first round: compiled kernels loaded, buffers allocated."""
+FLUSH_EVERY = 8
+"""The hand-written Adam flushes subnormal moments every 8 steps, as chainrule's does."""
+BUSY_LOAD = 0.5
+"""A 1-minute load average above this before the start means other work shares the cores."""
 LR = {"sgd": 0.1, "adam": 1e-3}
 BETA1, BETA2, EPS = 0.9, 0.999, 1e-8
 
@@ -55,23 +68,24 @@ def initial_weights():
             np.zeros(10, np.float32)]
 
 
-def epoch_orders(count, epochs):
+def epoch_orders(count, rounds):
+    """One shuffled order per round (plus one for the warm-up), the same for everyone."""
     rng = np.random.default_rng(1)
-    return [rng.permutation(count) for _ in range(epochs)]
+    return [rng.permutation(count) for _ in range(rounds + 1)]
 
 
 def run_chainrule(images, labels, optimizer_name, batch_size):
     """A function training chainrule's MLP for one epoch in the given order."""
-    model = nn.MLP((784, 512, 10), rng=np.random.default_rng(0))
+    model = cr.nn.MLP((784, 512, 10), rng=np.random.default_rng(0))
     model.load_state_dict(dict(zip(["layers.0.weight", "layers.0.bias", "layers.2.weight",
                                     "layers.2.bias"], initial_weights(), strict=True)))
-    optimizer = (optim.Adam(model.parameters(), lr=LR["adam"]) if optimizer_name == "adam"
-                 else optim.SGD(model.parameters(), lr=LR["sgd"]))
+    optimizer = (cr.optim.Adam(model.parameters(), lr=LR["adam"]) if optimizer_name == "adam"
+                 else cr.optim.SGD(model.parameters(), lr=LR["sgd"]))
 
     def epoch(order):
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
-            loss = nn.functional.cross_entropy(model(images[batch]), labels[batch])
+            loss = cr.nn.functional.cross_entropy(model(images[batch]), labels[batch])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -141,7 +155,8 @@ def run_numpy(images, labels, optimizer_name, batch_size):
         if step % FLUSH_EVERY == 0:
             for buffers in moments:
                 for buffer, s in zip(buffers, scratch, strict=True):
-                    flush_subnormals(buffer, s)
+                    np.abs(buffer, out=s)
+                    np.copyto(buffer, 0, where=s < np.finfo(np.float32).tiny)
 
     def epoch(order):
         w1, b1, w2, b2 = parameters
@@ -167,46 +182,105 @@ def run_numpy(images, labels, optimizer_name, batch_size):
     return epoch
 
 
-def timed(epoch, order):
-    start = time.perf_counter()
-    loss = epoch(order)
-    return time.perf_counter() - start, loss
-
-
 RUNNERS = {"chainrule": run_chainrule, "pytorch": run_pytorch, "numpy": run_numpy}
 
 
-def main():
+def worker(name):
+    """Serve epochs on request: read "OPTIMIZER ROUND" lines, answer "seconds cpu loss"."""
     data = load_dataset("mnist", ARGS.data_dir, download=False, progress=False)
     images = to_float(data.train_images)
     labels = data.train_labels.astype(np.int64)
-    orders = epoch_orders(len(images), ARGS.epochs)
+    orders = epoch_orders(len(images), ARGS.rounds)
+    epochs = {}
+    for line in sys.stdin:
+        optimizer_name, round_index = line.split()
+        if optimizer_name not in epochs:
+            epochs[optimizer_name] = RUNNERS[name](images, labels, optimizer_name,
+                                                   ARGS.batch_size)
+            epochs[optimizer_name](orders[-1][: WARMUP_STEPS * ARGS.batch_size])
+        epoch = epochs[optimizer_name]
+        wall, cpu = time.perf_counter(), time.process_time()
+        loss = epoch(orders[int(round_index)])
+        print(f"{time.perf_counter() - wall} {time.process_time() - cpu} {loss}", flush=True)
+
+
+def start_worker(name):
+    command = [sys.executable, __file__, "--worker", name, "--threads", str(ARGS.threads),
+               "--rounds", str(ARGS.rounds), "--batch-size", str(ARGS.batch_size),
+               "--data-dir", ARGS.data_dir]
+    return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+
+def ask(process, optimizer_name, round_index):
+    """One epoch from a worker: (wall seconds, CPU seconds, last loss)."""
+    process.stdin.write(f"{optimizer_name} {round_index}\n")
+    process.stdin.flush()
+    answer = process.stdout.readline()
+    if not answer:
+        raise SystemExit("a benchmark worker died; run it alone with --only to see why")
+    wall, cpu, loss = answer.split()
+    return float(wall), float(cpu), float(loss)
+
+
+def load_line(moment):
+    one, five, fifteen = os.getloadavg()
+    busy = "  (busy: timings are not trustworthy)" if one > BUSY_LOAD else ""
+    return f"load average at {moment}: {one:.2f} {five:.2f} {fifteen:.2f}{busy}"
+
+
+def main():
     names = [name for name in RUNNERS if name in ARGS.only]
     if "pytorch" in names:
         try:
             import torch  # noqa: F401
         except ImportError:
-            print("PyTorch is not installed; skipping it")
+            print("PyTorch is not installed; skipping it (pip install torch==2.13.0)")
             names.remove("pytorch")
     optimizers = ("sgd", "adam") if ARGS.optimizer == "both" else (ARGS.optimizer,)
     print(f"MNIST 784-512-10 ReLU, batch {ARGS.batch_size}, float32, {ARGS.threads} threads, "
-          f"{ARGS.epochs} epochs; seconds per epoch, in turn, and the best")
-    for optimizer_name in optimizers:
-        epochs = {name: RUNNERS[name](images, labels, optimizer_name, ARGS.batch_size)
-                  for name in names}
-        results = {name: [] for name in names}
-        for order in orders:  # round robin, so a busy moment does not hit one runner only
-            for name in names:
-                results[name].append(timed(epochs[name], order))
-        best = {name: min(s for s, _ in runs) for name, runs in results.items()}
-        for name, runs in results.items():
-            listing = "  ".join(f"{s:.2f}" for s, _ in runs)
-            print(f"  {optimizer_name:4} {name:9}  {listing}   best {best[name]:.2f}   "
-                  f"(loss {runs[-1][1]:.4f})")
-        ratios = [f"chainrule/{other} {best['chainrule'] / best[other]:.2f}"
-                  for other in ("pytorch", "numpy") if "chainrule" in best and other in best]
-        if ratios:
-            print(f"  {optimizer_name:4} best epochs: " + ", ".join(ratios))
+          f"{ARGS.rounds} rounds, one process per contender, taking turns epoch by epoch")
+    start_load = load_line("start")
+    print(start_load)
+    if os.getloadavg()[0] > BUSY_LOAD:
+        print(f"WARNING: the machine is busy (1-minute load {os.getloadavg()[0]:.2f} > "
+              f"{BUSY_LOAD}); compare ratios only, or run again when it is quiet")
+    workers = {name: start_worker(name) for name in names}
+    try:
+        for optimizer_name in optimizers:
+            results = {name: [] for name in names}
+            for round_index in range(ARGS.rounds):
+                turn = names[round_index % len(names):] + names[: round_index % len(names)]
+                for name in turn:
+                    results[name].append(ask(workers[name], optimizer_name, round_index))
+                    time.sleep(0.2)  # let the last one's spinning threads go to sleep
+            report(optimizer_name, results)
+    finally:
+        for process in workers.values():
+            process.stdin.close()
+            process.wait()
+    print(load_line("end"))
+
+
+def report(optimizer_name, results):
+    """Per-round wall seconds, medians, and the median of the per-round ratios."""
+    medians = {}
+    for name, runs in results.items():
+        medians[name] = statistics.median(wall for wall, _, _ in runs)
+        listing = "  ".join(f"{wall:.2f}" for wall, _, _ in runs)
+        cpu = statistics.median(cpu for _, cpu, _ in runs)
+        print(f"  {optimizer_name:4} {name:9}  {listing}   median {medians[name]:.2f} s "
+              f"(CPU {cpu:.2f} s, loss {runs[-1][2]:.4f})")
+    for other in ("pytorch", "numpy"):
+        if "chainrule" in results and other in results:
+            ratios = [mine[0] / theirs[0]
+                      for mine, theirs in zip(results["chainrule"], results[other])]
+            print(f"  {optimizer_name:4} chainrule/{other}: median of per-round ratios "
+                  f"{statistics.median(ratios):.2f} (rounds: "
+                  + " ".join(f"{r:.2f}" for r in ratios) + ")")
+
 
 if __name__ == "__main__":
-    main()
+    if ARGS.worker:
+        worker(ARGS.worker)
+    else:
+        main()

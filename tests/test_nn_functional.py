@@ -160,3 +160,66 @@ def test_tutorial_gradient_breaks_where_the_true_class_probability_underflows():
 def test_loss_functions_are_exported_from_nn_and_functional():
     assert nn.cross_entropy is F.cross_entropy
     assert nn.tutorial_cross_entropy is F.tutorial_cross_entropy
+
+
+def test_cross_entropy_with_one_hot_targets_returns_the_logits_dtype():
+    logits = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+    one_hot = np.eye(3)[[0, 2, 1, 1]]
+    loss = F.cross_entropy(cr.Tensor(logits, requires_grad=True), one_hot)
+    assert loss.dtype == np.float32
+    assert F.cross_entropy(logits, np.array([0, 2, 1, 1])).dtype == np.float32
+    np.testing.assert_allclose(loss.data, F.cross_entropy(logits, np.array([0, 2, 1, 1])),
+                               rtol=1e-6)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_label_cross_entropy_gradients_match_finite_differences_to_second_order(reduction):
+    rng = np.random.default_rng(0)
+    logits, labels = rng.normal(size=(2, 3, 4)), rng.integers(0, 4, (2, 3))
+    cr.check_grads(lambda z: F.cross_entropy(z, labels, reduction=reduction), (logits,),
+                   order=2)
+    one_hot = np.eye(4)[labels]
+    np.testing.assert_allclose(
+        cr.jacobian(lambda z: F.cross_entropy(z, labels, reduction=reduction))(logits),
+        cr.jacobian(lambda z: F.cross_entropy(z, one_hot, reduction=reduction))(logits),
+        atol=1e-14)
+
+
+def test_label_cross_entropy_backward_twice_gives_the_same_gradient():
+    logits = cr.Tensor(np.random.default_rng(0).normal(size=(3, 4)), requires_grad=True)
+    loss = F.cross_entropy(logits, np.array([0, 3, 1]))
+    loss.backward()
+    first = logits.grad.copy()
+    loss.backward()
+    np.testing.assert_allclose(logits.grad, 2 * first, rtol=1e-14)
+
+
+def test_anomaly_mode_checks_cross_entropy_on_plain_arrays():
+    with cr.detect_anomaly(), np.errstate(invalid="ignore"):
+        with pytest.raises(cr.AnomalyError, match="cross_entropy"):
+            F.cross_entropy(np.array([[np.inf, 0, 0], [0, 1, 2]]), np.array([1, 0]))
+        with pytest.raises(cr.AnomalyError, match="cross_entropy"):
+            F.cross_entropy(np.array([[np.nan, 0, 0]]), np.eye(3)[[1]])
+
+
+@pytest.mark.parametrize("target", [np.zeros(0, np.int64), np.zeros((0, 3))])
+def test_the_mean_loss_of_an_empty_batch_is_a_shape_error_without_warnings(target):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(cr.ShapeError, match=r"empty batch.*\(0, 3\)"):
+            F.cross_entropy(np.zeros((0, 3)), target)
+        assert F.cross_entropy(np.zeros((0, 3)), target, reduction="sum") == 0
+
+
+def test_relu_in_place_overwrites_only_where_it_is_safe():
+    x = cr.Tensor(np.array([-1.0, 2.0]), requires_grad=True)
+    out = F.relu_(x)
+    np.testing.assert_array_equal(x.data, [-1.0, 2.0])  # a leaf is never overwritten
+    z = F.linear(x[None], cr.Tensor(np.eye(2), requires_grad=True))
+    activated = F.relu_(z)
+    assert np.shares_memory(activated.data, z.data)
+    activated.sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 1.0])
+    np.testing.assert_array_equal(out.data, [0.0, 2.0])

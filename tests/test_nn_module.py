@@ -189,3 +189,79 @@ def test_activation_modules_match_their_functions():
     np.testing.assert_allclose(nn.Sigmoid()(cr.Tensor(x)).data, 1 / (1 + np.exp(-x)))
     np.testing.assert_allclose(nn.Tanh()(cr.Tensor(x)).data, np.tanh(x))
     np.testing.assert_allclose(nn.ReLU()(cr.Tensor(x)).data, np.maximum(x, 0))
+
+
+def test_linear_without_bias_has_only_a_weight_and_computes_x_w_transposed():
+    layer = nn.Linear(3, 2, bias=False, rng=np.random.default_rng(0), dtype=np.float64)
+    assert [name for name, _ in layer.named_parameters()] == ["weight"]
+    x = np.random.default_rng(1).normal(size=(4, 3))
+    np.testing.assert_allclose(layer(x).data, x @ layer.weight.data.T)
+    layer(x).sum().backward()
+    np.testing.assert_allclose(layer.weight.grad, np.ones((4, 2)).T @ x)
+    assert "bias=False" in repr(layer)
+
+
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_module_zero_grad_clears_every_parameters_gradient(set_to_none):
+    model = nn.MLP((3, 4, 2), rng=np.random.default_rng(0))
+    nn.functional.cross_entropy(model(np.ones((2, 3), np.float32)), np.array([0, 1])).backward()
+    model.zero_grad(set_to_none=set_to_none)
+    for parameter in model.parameters():
+        if set_to_none:
+            assert parameter.grad is None
+        else:
+            np.testing.assert_array_equal(parameter.grad, 0)
+
+
+def test_a_float32_model_given_float64_input_computes_and_returns_float32():
+    model = nn.MLP((3, 4, 2), rng=np.random.default_rng(0), input_mean=0.5, input_std=2.0)
+    x = np.random.default_rng(1).normal(size=(5, 3))
+    out = model(x)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.data, model(x.astype(np.float32)).data)
+    assert model(cr.Tensor(x)).dtype == np.float32
+    assert model(np.ones((1, 3), np.uint8)).dtype == np.float32
+
+
+def test_a_float64_input_tensor_still_gets_a_float64_gradient_through_a_float32_model():
+    model = nn.MLP((3, 4, 2), rng=np.random.default_rng(0))
+    x = cr.Tensor(np.random.default_rng(1).normal(size=(2, 3)), requires_grad=True)
+    model(x).sum().backward()
+    assert x.grad.dtype == np.float64
+
+
+def test_clip_grad_norm_scales_to_max_norm_and_returns_the_norm_before():
+    a, b = (cr.Tensor(np.zeros(2), requires_grad=True) for _ in range(2))
+    a.grad, b.grad = np.array([3.0, 0.0]), np.array([0.0, 4.0])
+    total = nn.utils.clip_grad_norm_([a, b], max_norm=1.0)
+    assert total == pytest.approx(5.0)
+    np.testing.assert_allclose(a.grad, [3 / (5 + 1e-6), 0])
+    np.testing.assert_allclose(b.grad, [0, 4 / (5 + 1e-6)])
+    assert nn.utils.clip_grad_norm_([a, b], max_norm=10.0) == pytest.approx(1.0, rel=1e-5)
+    np.testing.assert_allclose(np.hypot(a.grad[0], b.grad[1]), 1.0, rtol=1e-5)
+
+
+def test_clip_grad_norm_infinity_norm_and_nonfinite_error():
+    a = cr.Tensor(np.zeros(3), requires_grad=True)
+    a.grad = np.array([1.0, -6.0, 2.0])
+    assert nn.utils.clip_grad_norm_(a, 3.0, norm_type=np.inf) == 6.0
+    np.testing.assert_allclose(a.grad, np.array([1.0, -6.0, 2.0]) * 3 / (6 + 1e-6))
+    a.grad = np.array([np.inf, 1.0, 0.0])
+    with pytest.raises(cr.GradientError, match="not finite|inf"):
+        nn.utils.clip_grad_norm_(a, 1.0, error_if_nonfinite=True)
+
+
+def test_clip_grad_norm_matches_pytorch_when_it_is_installed():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    grads = [rng.normal(size=(3, 4)), rng.normal(size=5)]
+    ours = [cr.Tensor(np.zeros_like(g), requires_grad=True) for g in grads]
+    theirs = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads]
+    for o, t, g in zip(ours, theirs, grads):
+        o.grad, t.grad = g.copy(), torch.tensor(g)
+    for norm_type in (2.0, 1.0, 3.0):
+        expected = torch.nn.utils.clip_grad_norm_(theirs, 0.5, norm_type=norm_type)
+        assert nn.utils.clip_grad_norm_(ours, 0.5, norm_type=norm_type) == pytest.approx(
+            float(expected))
+    for o, t in zip(ours, theirs):
+        np.testing.assert_allclose(o.grad, t.grad.numpy(), rtol=1e-12)
