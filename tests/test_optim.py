@@ -233,3 +233,15 @@ def test_schedules_refuse_nonsense_lengths():
         optim.StepDecay(0.1, 0)
     with pytest.raises(ValueError, match="total_steps"):
         optim.Cosine(0.1, 0)
+
+
+def test_set_threads_limits_the_blas_and_refuses_zero():
+    from chainrule.optim.threads import set_threads
+
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    with threadpoolctl.threadpool_limits(limits=None):  # restores the count afterwards
+        assert set_threads(1) == "threadpoolctl"
+        blas = [pool for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas"]
+        assert blas and all(pool["num_threads"] == 1 for pool in blas)
+    with pytest.raises(ValueError, match="at least 1"):
+        set_threads(0)

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from chainrule.data import NAMES
+from chainrule.optim.threads import set_threads
 from chainrule.training import TrainConfig, train
 from chainrule.training.config import (
     ACTIVATIONS,
@@ -129,7 +130,16 @@ def add_parser(subparsers):
         help="check every op for NaN/inf and name the first op that makes one",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--threads", type=_positive_int, metavar="N",
+                     help="BLAS threads for the training step (default: the BLAS's own)")
     return parser
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def run(args):
@@ -150,6 +160,8 @@ def run(args):
     else:
         config = TrainConfig(**given)
         out = args.out or _default_out(config)
+    if args.threads:
+        set_threads(args.threads)
     try:
         results = train(
             config,
