@@ -139,18 +139,20 @@ def _load_scipy_special_rules():
     return True
 
 
-WRITES_VALUES = {numpy.copyto, numpy.full_like}
-"""Functions that copy a Tensor's values (beyond its first argument) into a NumPy array:
-`np.full(shape, t)` is `copyto(empty, t)`; on a Tensor in a graph they would drop it."""
+WRITES_VALUES = {numpy.copyto: 1, numpy.full_like: 1, numpy.unique: 0, numpy.bincount: 1}
+"""Functions without a gradient whose result holds the values of the Tensors from this
+argument on (`np.full(shape, t)` is `copyto(empty, t)`; `bincount`'s weights): on a Tensor
+in a graph they would drop it, so they raise."""
 
 
 def _refuse_written_values(func, args, kwargs):
-    for value in (*args[1:], *kwargs.values()):
+    for value in (*args[WRITES_VALUES[func] :], *kwargs.values()):
         if isinstance(value, Tensor) and value.requires_grad and is_grad_enabled():
             raise GradientError(
-                f"numpy.{func.__name__} (np.full and np.full_like use it) would write a "
-                "Tensor that requires grad into a NumPy array and drop it from the graph; "
-                "write np.broadcast_to(x, shape) or x * np.ones(shape) instead"
+                f"numpy.{func.__name__} would copy the values of a Tensor that requires grad "
+                "into a NumPy array and drop it from the graph; for np.full write "
+                "np.broadcast_to(x, shape) or x * np.ones(shape), or use cr.stop_gradient(x) "
+                "where no gradient is needed"
             )
 
 
