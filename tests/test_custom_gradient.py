@@ -142,6 +142,24 @@ def test_fixed_point_solver_has_exact_first_and_second_derivatives():
     assert cr.hessian(fixed_point_sqrt)(a) == pytest.approx(second, rel=1e-12)
 
 
+def test_a_vector_fixed_point_has_the_implicit_jacobian_in_both_modes_and_to_order_two():
+    contraction = np.array([[0.2, 0.05], [0.1, 0.1]])
+
+    def affine_step(b):
+        return lambda x: contraction @ x + b
+
+    def solve(b):
+        return fixed_point(affine_step, b, np.zeros(2), lambda x, y: np.max(np.abs(x - y)),
+                           1e-12)
+
+    b = np.array([1.0, 2.0])
+    inverse = np.linalg.inv(np.eye(2) - contraction)
+    np.testing.assert_allclose(solve(b), inverse @ b, rtol=1e-12)
+    for mode in ("rev", "fwd"):
+        np.testing.assert_allclose(cr.jacobian(solve, mode=mode)(b), inverse, rtol=1e-10)
+    cr.check_grads(lambda b: np.sin(solve(b)), (b,), order=2)
+
+
 def test_a_zero_dimensional_tensor_holds_a_zero_dimensional_array():
     total = np.sum(cr.Tensor(np.ones(3)))
     assert isinstance(total.data, np.ndarray) and total.data.shape == ()
