@@ -262,3 +262,14 @@ def test_a_plain_asarray_of_a_tensor_names_no_scipy_function():
     with pytest.raises(cr.GradientError) as error:
         cr.grad(lambda x: np.asarray(x).sum())(np.ones(2))
     assert "scipy" not in str(error.value)
+
+
+def test_multivariate_normal_reads_the_lower_triangle_of_cov_as_scipy_does():
+    cov = np.array([[2.0, 0.3], [0.9, 1.5]])
+    x = np.array([0.3, -0.2])
+    np.testing.assert_allclose(stats.multivariate_normal.logpdf(x, None, cov),
+                               scipy_stats.multivariate_normal.logpdf(x, None, cov))
+    grad = cr.grad(lambda c: stats.multivariate_normal.logpdf(x, None, c))(cov)
+    assert grad[0, 1] == 0
+    cr.check_grads(lambda c: stats.multivariate_normal.logpdf(x, None, c), (cov,), order=2,
+                   modes=("rev", "fwd"))

@@ -1,6 +1,7 @@
 """The multivariate normal, as scipy.stats.multivariate_normal: logpdf, pdf and entropy,
 differentiable in x, mean and cov (with `allow_singular`, through the pseudo-inverse and
-pseudo-determinant of cov's eigendecomposition, as SciPy computes them)."""
+pseudo-determinant of cov's eigendecomposition, as SciPy computes them). Like SciPy, only
+the lower triangle of cov is read."""
 
 import numpy as np
 import scipy.stats
@@ -34,7 +35,8 @@ def _parameters(mean, cov):
     if mean.ndim != 1 or cov.shape != (dim, dim):
         raise ShapeError(f"multivariate_normal: mean of shape {mean.shape} and cov of shape "
                          f"{cov.shape} do not fit (want (k,) and (k, k))")
-    return mean, cov
+    # SciPy reads only the lower triangle of cov, and so does its gradient here.
+    return mean, np.tril(cov) + np.swapaxes(np.tril(cov, -1), -1, -2)
 
 
 def _quantiles(x, dim):
