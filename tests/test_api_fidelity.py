@@ -174,6 +174,14 @@ class TestPytreeOutputs:
         np.testing.assert_allclose(gx, V + 2 * np.cos(X))
         np.testing.assert_allclose(gy, X + 1)
 
+    def test_none_is_an_empty_subtree_as_in_jax(self):
+        assert cr.grad(lambda t: t[0] ** 2)((3.0, None)) == (6.0, None)
+        jac, nothing = cr.jacobian(lambda x: (x * 2, None))(X)
+        np.testing.assert_array_equal(jac, 2 * np.eye(2))
+        assert nothing is None
+        (pulled,) = cr.vjp(lambda x: (x * 2, None), X)[1]((V, None))
+        np.testing.assert_array_equal(pulled, 2 * V)
+
     def test_hessian_of_a_tuple_is_a_tuple_of_hessians(self):
         h_cube, h_square = cr.hessian(lambda x: ((x**3).sum(), (x**2).sum()))(X)
         np.testing.assert_allclose(h_cube, np.diag(6 * X))

@@ -1,4 +1,7 @@
-"""Nested tuples, lists and dicts of arrays ("pytrees"): flatten to leaves and back."""
+"""Nested tuples, lists and dicts of arrays ("pytrees"): flatten to leaves and back.
+
+As in JAX, None is an empty subtree (no leaves), so `(x, None)` has one leaf.
+"""
 
 
 def tree_flatten(tree):
@@ -8,6 +11,8 @@ def tree_flatten(tree):
 
 
 def _flatten(tree, leaves):
+    if tree is None:
+        return (type(None), [])
     if isinstance(tree, (tuple, list)):
         return (type(tree), [_flatten(item, leaves) for item in tree])
     if isinstance(tree, dict):

@@ -132,6 +132,8 @@ def _same_structure(grad, arg):
 
 def _match(grad, arg, name, where):
     """The leaves of `grad` laid over the leaves of `arg` (None where grad gives none)."""
+    if arg is None:
+        return []
     if isinstance(arg, (tuple, list)):
         if grad is None:
             grad = [None] * len(arg)
