@@ -239,6 +239,8 @@ def test_dirichlet_matches_scipy_and_finite_differences():
     )
     with pytest.raises(ValueError, match="sum to 1"):
         stats.dirichlet.logpdf(x * 1.1, alpha)
+    with pytest.raises(ValueError, match="greater than 0"):
+        stats.dirichlet.logpdf(x, -alpha)
 
 
 @pytest.mark.parametrize(

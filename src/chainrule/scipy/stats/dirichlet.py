@@ -19,6 +19,8 @@ def _components(x, alpha):
     if k < 2:
         raise ShapeError(f"dirichlet: alpha must be a vector of 2 or more entries; got shape "
                          f"{alpha.shape}")
+    if np.min(raw(alpha)) <= 0:
+        raise ValueError("dirichlet: every entry of alpha must be greater than 0")
     if np.ndim(x) == 0 or x.shape[0] not in (k, k - 1):
         raise ShapeError(f"dirichlet: x of shape {np.shape(x)} must have {k} or {k - 1} "
                          f"entries along its first axis, for alpha of shape {alpha.shape}")
