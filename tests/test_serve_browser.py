@@ -242,7 +242,7 @@ def test_a_runs_curves_update_as_metrics_jsonl_grows(page, runs_root, run_dir, s
     page.screenshot(path=str(screenshots / "serve_curves.png"), full_page=True)
 
 
-def test_undo_and_clear_change_what_the_network_sees(page):
+def test_undo_and_clear_change_what_the_network_sees(page, screenshots):
     images, _ = mnist_test_digits([3])
     draw(page, images[0])
     first = base64.b64decode(page.sent[-1]["canvas"]["data"])
@@ -253,6 +253,7 @@ def test_undo_and_clear_change_what_the_network_sees(page):
     page.mouse.up()
     settle(page)
     assert base64.b64decode(page.sent[-1]["canvas"]["data"]) != first
+    page.screenshot(path=str(screenshots / "serve_before_undo.png"), full_page=True)
     page.click("#undo")
     settle(page)
     assert base64.b64decode(page.sent[-1]["canvas"]["data"]) == first

@@ -59,16 +59,24 @@ const pen = pad.getContext("2d");
 function redraw() {
   pen.fillStyle = "#fff";
   pen.fillRect(0, 0, pad.width, pad.height);
+  for (const stroke of state.strokes) {
+    stroke.points.forEach((_, k) => drawSegment(stroke, k));
+  }
+}
+
+// Segment k of a stroke: a dot for k = 0, else the line from point k - 1 to point k. A
+// pointer move adds one segment; a redraw (undo) paints the same segments in the same order,
+// so the pixels come out the same.
+function drawSegment(stroke, k) {
+  const [x0, y0] = stroke.points[Math.max(k - 1, 0)];
+  const [x1, y1] = k ? stroke.points[k] : [x0 + 0.01, y0];
   pen.strokeStyle = "#000";
   pen.lineCap = "round";
-  pen.lineJoin = "round";
-  for (const stroke of state.strokes) {
-    pen.lineWidth = stroke.width;
-    pen.beginPath();
-    stroke.points.forEach(([x, y], k) => (k ? pen.lineTo(x, y) : pen.moveTo(x, y)));
-    if (stroke.points.length === 1) pen.lineTo(stroke.points[0][0] + 0.01, stroke.points[0][1]);
-    pen.stroke();
-  }
+  pen.lineWidth = stroke.width;
+  pen.beginPath();
+  pen.moveTo(x0, y0);
+  pen.lineTo(x1, y1);
+  pen.stroke();
 }
 
 function padPoint(event) {
@@ -81,13 +89,13 @@ pad.addEventListener("pointerdown", (event) => {
   pad.setPointerCapture(event.pointerId);
   state.drawing = {width: Number($("pen").value), points: [padPoint(event)]};
   state.strokes.push(state.drawing);
-  redraw();
+  drawSegment(state.drawing, 0);
   scheduleUpdate();
 });
 pad.addEventListener("pointermove", (event) => {
   if (!state.drawing) return;
   state.drawing.points.push(padPoint(event));
-  redraw();
+  drawSegment(state.drawing, state.drawing.points.length - 1);
   scheduleUpdate();
 });
 for (const name of ["pointerup", "pointercancel"]) {
@@ -308,6 +316,7 @@ function fillVector(container, values, highlight) {
     setNumber(cell, v, 4);
     const [r, g, b] = diverging(v, largest);
     cell.style.background = `rgb(${r},${g},${b})`;
+    cell.style.color = largest > 0 && Math.abs(v) > 0.6 * largest ? "#fff" : "";
     cell.classList.toggle("highlight", i === highlight);
   });
 }
