@@ -184,10 +184,12 @@ def test_chainrule_works_and_never_imports_scipy_when_scipy_is_missing():
         "import numpy as np, chainrule as cr\n"
         "print(cr.grad(lambda x: np.exp(x).sum())(np.zeros(2)))\n"
         "try:\n    np.frexp(cr.Tensor(np.ones(2)))\nexcept TypeError:\n    print('TypeError')\n"
+        "import chainrule.scipy\n"
+        "try:\n    chainrule.scipy.stats\nexcept ImportError:\n    print('ImportError')\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["[1.", "1.]", "TypeError"]
+    assert result.stdout.split() == ["[1.", "1.]", "TypeError", "ImportError"]
 
 
 def axes(ndim):
