@@ -16,5 +16,12 @@ _SUBMODULES = ("integrate", "linalg", "signal", "special", "stats")
 def __getattr__(name):
     """`chainrule.scipy.stats`, ... imported when first touched."""
     if name in _SUBMODULES:
-        return importlib.import_module(f"{__name__}.{name}")
+        try:
+            return importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != "scipy" and not str(error.name).startswith("scipy."):
+                raise
+            raise ImportError(
+                f"{__name__}.{name} needs SciPy: pip install scipy (or chainrule[scipy])"
+            ) from error
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
