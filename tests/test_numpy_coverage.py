@@ -69,6 +69,8 @@ BINARY = {
     "fmod": (np.fmod, lambda s: 7 * anywhere(s), away_from_zero),
     "logaddexp": (np.logaddexp, anywhere, anywhere),
     "logaddexp2": (np.logaddexp2, anywhere, anywhere),
+    "fmax": (np.fmax, anywhere, anywhere),
+    "fmin": (np.fmin, anywhere, anywhere),
 }
 
 
@@ -162,6 +164,13 @@ def test_average_with_weights_differentiates_both_and_returns_their_sum():
     np.testing.assert_allclose(avg.data, np.average(x, axis=0, weights=w))
 
 
+def test_fmax_and_fmin_send_the_gradient_past_a_nan():
+    x, y = np.array([np.nan, 1.0, 2.0]), np.array([3.0, np.nan, 2.0])
+    gx, gy = cr.grad(lambda x, y: np.fmax(x, y).sum(), argnums=(0, 1))(x, y)
+    np.testing.assert_array_equal(gx, [0.0, 1.0, 0.5])
+    np.testing.assert_array_equal(gy, [1.0, 0.0, 0.5])
+
+
 def test_nan_reductions_give_nan_positions_a_zero_gradient():
     x = np.array([[1.0, np.nan], [2.0, 4.0]])
     np.testing.assert_array_equal(cr.grad(lambda x: np.nansum(x))(x), [[1, 0], [1, 1]])
@@ -206,6 +215,22 @@ STRUCTURAL = {
     "atleast_3d": (lambda a: np.atleast_3d(a), [(2, 3)]),
     "roll/pairs": (lambda a: np.roll(a, (1, -1), axis=(0, 1)), [(2, 3)]),
     "atleast_1d": (lambda a: np.atleast_1d(a), [()]),
+    "linspace": (lambda a, b: np.linspace(a, b, 5), [(), ()]),
+    "linspace/arrays_axis": (lambda a, b: np.linspace(a, b, 3, endpoint=False, axis=-1),
+                             [(2,), (3, 2)]),
+    "linspace/one_sample": (lambda a, b: np.linspace(a, b, 1), [(), (2,)]),
+    "logspace": (lambda a, b: np.logspace(a, b, 4, base=2.0), [(), ()]),
+    "geomspace": (lambda a, b: np.geomspace(np.abs(a), np.abs(b), 4), [(2,), ()]),
+    "gradient": (lambda a: np.gradient(a), [(5,)]),
+    "gradient/axes_spacing": (lambda a: np.stack(np.gradient(a, 0.5, 2.0)), [(3, 4)]),
+    "gradient/edge_order_2": (lambda a: np.gradient(a, axis=-1, edge_order=2), [(2, 4)]),
+    "make_diagonal": (lambda a: cr.make_diagonal(a, axis1=-1, axis2=-2), [(2, 3)]),
+    "inner": (lambda a, b: np.inner(a, b), [(2, 3), (4, 3)]),
+    "inner/scalar": (lambda a, b: np.inner(a, b), [(), (3,)]),
+    "rollaxis": (lambda a: np.rollaxis(a, 2), [(2, 3, 4)]),
+    "rollaxis/start": (lambda a: np.rollaxis(a, 0, 3), [(2, 3, 4)]),
+    "column_stack/one_vector": (lambda a: np.column_stack(a), [(3,)]),
+    "select": (lambda a, b: np.select([a > 0, b > 0], [a, b * b], default=0.5), [(2, 3), (3,)]),
 }
 
 

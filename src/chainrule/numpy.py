@@ -12,7 +12,8 @@ module is NumPy with those filled in, as `jax.numpy` and `autograd.numpy` are:
 - every other function is NumPy's, with list or tuple arguments that hold Tensors turned
   into one Tensor first (functions that take a sequence of arrays, such as `concatenate`
   or `vstack`, get the sequence as it is; NumPy dispatches on its items);
-- `r_` and `c_` join Tensors; `linalg`, `fft` and `random` are NumPy's, wrapped the same way.
+- `r_` and `c_` join Tensors; `linalg`, `fft` and `random` are NumPy's, wrapped the same way;
+- autograd.numpy's `make_diagonal` (the complement of `diagonal`) is here too.
 """
 
 import functools
@@ -23,11 +24,12 @@ import numpy
 
 from chainrule._core.tensor import Tensor
 from chainrule.ops import elementwise, shape
+from chainrule.ops.contractions import make_diagonal  # noqa: F401 - autograd.numpy's name
 
 _SEQUENCE_FUNCTIONS = frozenset(
     {
         "concatenate", "stack", "hstack", "vstack", "dstack", "column_stack", "row_stack",
-        "block", "append", "multi_dot", "choose", "select", "piecewise", "lexsort",
+        "block", "multi_dot", "choose", "select", "piecewise", "lexsort",
         "broadcast_arrays", "meshgrid", "einsum", "einsum_path", "ix_", "savez",
         "savez_compressed", "unstack", "concat",
     }
@@ -189,7 +191,7 @@ for _name in ("linalg", "fft", "random"):
 
 
 __all__ = sorted(set(numpy.__all__) | {"array", "asarray", "asanyarray", "r_", "c_", "linalg",
-                                         "fft", "random", "differentiable"})
+                                         "fft", "random", "differentiable", "make_diagonal"})
 
 
 def __getattr__(name):

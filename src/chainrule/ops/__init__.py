@@ -3,7 +3,18 @@
 from chainrule.ops import fft as _fft  # noqa: F401 - registers numpy.fft on Tensors
 from chainrule.ops import tensor_methods as _tensor_methods  # noqa: F401 - attaches operators
 from chainrule.ops.accumulating import cumprod, diff, roll
-from chainrule.ops.contractions import cross, diag, diagonal, kron, tensordot, trace, tril, triu
+from chainrule.ops.contractions import (
+    cross,
+    diag,
+    diagonal,
+    inner,
+    kron,
+    make_diagonal,
+    tensordot,
+    trace,
+    tril,
+    triu,
+)
 from chainrule.ops.custom import custom_gradient
 from chainrule.ops.decompositions import (
     cholesky,
@@ -63,12 +74,15 @@ from chainrule.ops.elementwise_more import (
     arctan2,
     arctanh,
     deg2rad,
+    fmax,
+    fmin,
     fmod,
     hypot,
     logaddexp,
     logaddexp2,
     rad2deg,
     remainder,
+    select,
     sinc,
 )
 from chainrule.ops.indexing import getitem, index_add, index_set, sort, take, take_along_axis
@@ -83,12 +97,14 @@ from chainrule.ops.joining import (
     dstack,
     hsplit,
     hstack,
+    rollaxis,
     vsplit,
     vstack,
 )
 from chainrule.ops.linalg import dot, einsum, matmul, outer
 from chainrule.ops.linalg_solve import det, inv, matrix_power, multi_dot, pinv, slogdet, solve
 from chainrule.ops.norms import norm
+from chainrule.ops.ranges import geomspace, linspace, logspace
 from chainrule.ops.reductions import (
     cumsum,
     logsumexp,
@@ -124,6 +140,15 @@ abs = absolute  # noqa: A001 - NumPy's alias
 mod = remainder  # NumPy's alias
 
 __all__ = [
+    "inner",
+    "fmax",
+    "fmin",
+    "select",
+    "rollaxis",
+    "make_diagonal",
+    "linspace",
+    "logspace",
+    "geomspace",
     "cumprod",
     "diff",
     "roll",

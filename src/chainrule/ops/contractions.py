@@ -1,4 +1,5 @@
-"""Contractions and matrix parts: tensordot, trace, diagonal, diag, tril, triu, kron, cross.
+"""Contractions and matrix parts: tensordot, inner, trace, diagonal, diag, tril, triu, kron,
+cross, and autograd's make_diagonal.
 
 All are built from differentiable ops (transpose, reshape, matmul, getitem, where), so
 their derivatives of every order come from those ops' rules; values equal NumPy's
@@ -49,6 +50,13 @@ def tensordot(a, b, axes=2):
     return reshape(matmul(left, right), out_shape)
 
 
+def inner(a, b):
+    """The sum of products over the last axis of a and of b (a product for scalars)."""
+    if xp.ndim(a) == 0 or xp.ndim(b) == 0:
+        return ew.multiply(a, b)
+    return tensordot(a, b, axes=(-1, -1))
+
+
 def _diagonal_positions(rows, cols, offset):
     """Row and column indices of the `offset` diagonal of a rows x cols matrix."""
     length = max(0, min(rows + min(offset, 0), cols - max(offset, 0)))
@@ -82,6 +90,17 @@ def diag(v, k=0):
         raise ShapeError(f"diag: needs a 1-D or 2-D array, got shape {xp.shape(v)}")
     size = xp.shape(v)[0] + abs(k)
     return scatter_add(v, _diagonal_positions(size, size, k), (size, size), 0)
+
+
+def make_diagonal(d, offset=0, axis1=0, axis2=1):
+    """autograd's complement of diagonal: d's last axis spread on the diagonal of two new
+    axes, placed at axis1 and axis2 of the result (offset 0 only)."""
+    if offset != 0:
+        raise TypeError(f"make_diagonal: only offset=0 is supported, got {offset}")
+    n = xp.shape(d)[-1]
+    square = ew.where(xp.eye(n, dtype=bool), d[..., None, :], 0)
+    ndim = xp.ndim(square)
+    return moveaxis(square, (-2, -1), (axis1 % ndim, axis2 % ndim))
 
 
 def _triangle(m, k, lower):
@@ -141,6 +160,7 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
 
 for _numpy_function, _op in [
     (numpy.tensordot, tensordot),
+    (numpy.inner, inner),
     (numpy.diagonal, diagonal),
     (numpy.trace, trace),
     (numpy.diag, diag),

@@ -1,5 +1,5 @@
 """More elementwise ops: arctan2, hypot, remainder/mod, fmod, inverse hyperbolic functions,
-deg2rad/rad2deg, logaddexp, logaddexp2 and sinc."""
+deg2rad/rad2deg, logaddexp, logaddexp2, sinc, fmax/fmin and select."""
 
 import math
 
@@ -8,7 +8,7 @@ import numpy
 from chainrule import _backend
 from chainrule._core.tensor import raw
 from chainrule.ops._primitive import primitive
-from chainrule.ops.elementwise import _strong_zero
+from chainrule.ops.elementwise import _strong_zero, _tie_share, where
 from chainrule.ops.numpy_dispatch import register
 
 xp = _backend.xp
@@ -170,3 +170,48 @@ def _sinc_series(x, order):
 sinc.defvjp(lambda g, ans, x: g * _sinc_derivative(x, 1))
 _sinc_derivative.defvjp(lambda g, ans, x, order: g * _sinc_derivative(x, order + 1))
 register(numpy.sinc, sinc)
+
+
+def _nan_ignoring_share(winner, other):
+    """fmax/fmin's split: like maximum's, but a NaN loses to any number."""
+    winner, other = raw(winner), raw(other)
+    share = _tie_share(xp.where(xp.isnan(winner), -xp.inf, winner),
+                       xp.where(xp.isnan(other), -xp.inf, other))
+    return xp.where(xp.isnan(other) & ~xp.isnan(winner), 1, share).astype(share.dtype)
+
+
+@primitive(numpy=numpy.fmax)
+def fmax(x, y):
+    """The larger of x and y, ignoring a NaN in either (ties split the gradient)."""
+    return xp.fmax(x, y)
+
+
+fmax.defvjp(
+    lambda g, ans, x, y: g * _nan_ignoring_share(x, y),
+    lambda g, ans, x, y: g * _nan_ignoring_share(y, x),
+)
+
+
+@primitive(numpy=numpy.fmin)
+def fmin(x, y):
+    """The smaller of x and y, ignoring a NaN in either (ties split the gradient)."""
+    return xp.fmin(x, y)
+
+
+fmin.defvjp(
+    lambda g, ans, x, y: g * _nan_ignoring_share(-raw(x), -raw(y)),
+    lambda g, ans, x, y: g * _nan_ignoring_share(-raw(y), -raw(x)),
+)
+
+
+def select(condlist, choicelist, default=0):
+    """The choice of the first condition that holds, else `default` (a where per choice)."""
+    if len(condlist) != len(choicelist) or not condlist:
+        raise ValueError("select: condlist and choicelist must be non-empty and of one length")
+    result = default
+    for condition, choice in zip(reversed(condlist), reversed(choicelist)):
+        result = where(xp.asarray(raw(condition), dtype=bool), choice, result)
+    return result
+
+
+register(numpy.select, select)

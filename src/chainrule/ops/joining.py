@@ -1,12 +1,13 @@
-"""Joining and splitting: hstack, vstack, dstack, column_stack, append, atleast_Nd, and
-array_split, hsplit, vsplit, dsplit; all reshapes, concatenations and slices."""
+"""Joining and splitting: hstack, vstack, dstack, column_stack, append, atleast_Nd,
+array_split, hsplit, vsplit, dsplit, and rollaxis; all reshapes, transposes, concatenations
+and slices."""
 
 import numpy
 
 from chainrule import _backend
 from chainrule.errors import ShapeError
 from chainrule.ops.numpy_dispatch import register
-from chainrule.ops.shape import concatenate, ravel, reshape, split
+from chainrule.ops.shape import concatenate, moveaxis, ravel, reshape, split
 
 xp = _backend.xp
 
@@ -72,7 +73,7 @@ def column_stack(tup):
     columns = []
     for x in tup:
         shape = tuple(xp.shape(x))
-        columns.append(_with_shape(x, (max(1, *shape[:1]), 1)) if len(shape) < 2 else x)
+        columns.append(_with_shape(x, (shape[0] if shape else 1, 1)) if len(shape) < 2 else x)
     return concatenate(columns, axis=1)
 
 
@@ -111,6 +112,17 @@ def _split_needing(name, ndim, axis):
     return split_along
 
 
+def rollaxis(a, axis, start=0):
+    """Move `axis` to sit before position `start` (NumPy's older moveaxis)."""
+    ndim = xp.ndim(a)
+    axis, start = axis % ndim, start + ndim if start < 0 else start
+    if not 0 <= start <= ndim:
+        raise ShapeError(f"rollaxis: start {start} is out of range for {ndim} dimensions")
+    if axis < start:
+        start -= 1
+    return a if axis == start else moveaxis(a, axis, start)
+
+
 hsplit = _split_needing("hsplit", 1, 1)
 vsplit = _split_needing("vsplit", 2, 0)
 dsplit = _split_needing("dsplit", 3, 2)
@@ -129,5 +141,6 @@ for _numpy_function, _op in [
     (numpy.hsplit, hsplit),
     (numpy.vsplit, vsplit),
     (numpy.dsplit, dsplit),
+    (numpy.rollaxis, rollaxis),
 ]:
     register(_numpy_function, _op)
