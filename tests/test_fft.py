@@ -22,7 +22,14 @@ SHAPES = array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=3).filter(
     lambda shape: math.prod(shape) <= 8
 )
 
-ONE_AXIS = {"fft": np.fft.fft, "ifft": np.fft.ifft, "rfft": np.fft.rfft, "irfft": np.fft.irfft}
+ONE_AXIS = {
+    "fft": np.fft.fft,
+    "ifft": np.fft.ifft,
+    "rfft": np.fft.rfft,
+    "irfft": np.fft.irfft,
+    "hfft": np.fft.hfft,
+    "ihfft": np.fft.ihfft,
+}
 MANY_AXES = {
     "fftn": np.fft.fftn,
     "ifftn": np.fft.ifftn,
@@ -35,7 +42,7 @@ TWO_AXES = {
     "rfft2": np.fft.rfft2,
     "irfft2": np.fft.irfft2,
 }
-REAL_INPUT_ONLY = {"rfft", "rfftn", "rfft2"}
+REAL_INPUT_ONLY = {"rfft", "ihfft", "rfftn", "rfft2"}
 
 
 def real_parts(f):
@@ -75,7 +82,7 @@ def check_transform(name, f, shape):
 @given(shape=SHAPES, data=st.data())
 def test_one_axis_transform_matches_numpy_and_finite_differences(name, shape, data):
     axis = data.draw(st.integers(-len(shape), len(shape) - 1))
-    smallest = 2 if name == "irfft" and shape[axis] == 1 else 1
+    smallest = 2 if name in ("irfft", "hfft") and shape[axis] == 1 else 1
     n = data.draw(st.one_of(st.none(), st.integers(smallest, 5)) if smallest == 1
                   else st.integers(1, 5))
     norm = data.draw(NORMS)

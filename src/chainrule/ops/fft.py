@@ -1,4 +1,4 @@
-"""numpy.fft on Tensors: fft, ifft, rfft, irfft and their 2-d and n-d forms, fftshift.
+"""numpy.fft on Tensors: fft, ifft, rfft, irfft, hfft, ihfft, the 2-d and n-d forms, fftshift.
 
 Every transform is a chain of three 1-d primitives along one axis: `_resize` (NumPy's `n`:
 zero-pad or truncate), `_c2c` (the complex DFT, forward or inverse) and the real pair
@@ -147,6 +147,19 @@ def irfft(a, n=None, axis=-1, norm=None, out=None):
     return _irfft(_sized(a, n // 2 + 1, axis), n, axis, norm)
 
 
+def hfft(a, n=None, axis=-1, norm=None, out=None):
+    """numpy.fft.hfft, differentiable: the real spectrum of a Hermitian-symmetric signal
+    given by its first half, irfft(conj(a)) with the opposite normalisation."""
+    _check(a, n, norm, "hfft", out)
+    return irfft(xp.conj(a), n, axis, _SWAPPED_NORM[norm])
+
+
+def ihfft(a, n=None, axis=-1, norm=None, out=None):
+    """numpy.fft.ihfft, differentiable: conj(rfft(a)) with the opposite normalisation."""
+    _check(a, n, norm, "ihfft", out)
+    return xp.conj(rfft(a, n, axis, _SWAPPED_NORM[norm]))
+
+
 def _sizes_and_axes(a, s, axes, inverse_real=False):
     """NumPy's defaults for the n-d transforms: (sizes, axes), one size per axis."""
     shape = xp.shape(a)
@@ -249,6 +262,8 @@ for _numpy_function, _op in {
     numpy.fft.ifft: ifft,
     numpy.fft.rfft: rfft,
     numpy.fft.irfft: irfft,
+    numpy.fft.hfft: hfft,
+    numpy.fft.ihfft: ihfft,
     numpy.fft.fft2: fft2,
     numpy.fft.ifft2: ifft2,
     numpy.fft.rfft2: rfft2,
