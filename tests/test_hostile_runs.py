@@ -153,6 +153,13 @@ def _edit_checkpoint(folder, edit):
                                                          "finite number"),
     (lambda c: c.update(metrics={}), "metrics must be a list of rows"),
     (lambda c: c["metrics"].append(c["metrics"][0]), "metrics has 2 rows but progress.epoch"),
+    (lambda c: c["optimizer"].update(steps="abc"), "optimizer.steps must be an integer"),
+    (lambda c: c["optimizer"]["hyperparameters"].update(lr="x"),
+     "optimizer.hyperparameters.lr must be a finite number"),
+    (lambda c: c["optimizer"]["buffers"]["exp_avg"][0].fill(np.nan),
+     "optimizer.buffers.exp_avg must be a list of finite arrays"),
+    (lambda c: c["progress"].update(shuffle_state={"bit_generator": "MT19937"}),
+     "its training state is damaged"),
 ])
 def test_resume_refuses_edited_progress_and_metrics_before_training(run_copy, capsys, edit,
                                                                     message):
@@ -283,6 +290,14 @@ def test_detect_anomaly_reports_epoch_step_layer_and_op(tmp_path, capsys):
 def test_explain_refuses_a_negative_index(one_epoch_run, capsys):
     _assert_main_error(capsys, ("explain", one_epoch_run, "--index", "-1"),
                        "--index -1 is outside the")
+
+
+def test_plot_refuses_a_fifo_metrics_file_without_blocking(run_copy):
+    pytest.importorskip("matplotlib")
+    (run_copy / "metrics.jsonl").unlink()
+    os.mkfifo(run_copy / "metrics.jsonl")
+    assert_one_line_error(chainrule("plot", run_copy, timeout=60), run_copy / "metrics.jsonl",
+                          "is a FIFO (named pipe)")
 
 
 def test_plot_refuses_a_run_whose_test_split_is_empty(tmp_path, capsys):

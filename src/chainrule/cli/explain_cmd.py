@@ -141,7 +141,7 @@ def _input(args, config, dense, activations, standardize):
     name = args.dataset or config.get("dataset", "mnist")
     dataset = load_dataset(name, data_dir=args.data_dir or config.get("data_dir"))
     index = args.index or 0
-    if not -len(dataset.test_images) <= index < len(dataset.test_images):
+    if not 0 <= index < len(dataset.test_images):
         raise ChainruleError(f"--index {index} is outside the {len(dataset.test_images)} "
                              f"test images of {name}")
     pixels = to_float(dataset.test_images[index : index + 1])[0].astype(np.float64)

@@ -1,12 +1,12 @@
 """`plot_run`: every figure of a training run, written into its directory with an index."""
 
-import json
 from pathlib import Path
 
 import numpy as np
 
+from chainrule._reading import open_regular
 from chainrule.api import grad
-from chainrule.errors import CheckpointError
+from chainrule.errors import CheckpointError, reason
 from chainrule.explain import run_figures
 from chainrule.explain.network import model_layers
 
@@ -24,14 +24,19 @@ def read_metrics(run_dir):
     path = Path(run_dir) / "metrics.jsonl"
     if not path.exists():
         return []
+    from chainrule.training.schema import MAX_JSON_BYTES, parse_json
+
+    with open_regular(path, CheckpointError, "metrics file") as stream:
+        text = stream.read(MAX_JSON_BYTES + 1).decode(errors="replace")
     records = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError as error:
-            raise CheckpointError(f"{path}:{number}: not a JSON record: {error.msg}") from None
+            records.append(parse_json(line))
+        except ValueError as error:
+            raise CheckpointError(f"{path}:{number}: not a JSON record: {reason(error)}") \
+                from None
     return records
 
 

@@ -192,5 +192,29 @@ def progress_problems(progress, metrics):
 
 
 def _shown(value):
-    text = repr(value) if isinstance(value, float) else json.dumps(value)
+    try:
+        text = repr(value) if isinstance(value, float) else json.dumps(value)
+    except (TypeError, ValueError):  # arrays from a checkpoint, or lists of them
+        text = f"a {type(value).__name__}"
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def optimizer_problems(state):
+    """Problems of a checkpoint's optimiser state: its kind, step count, hyperparameters
+    (finite numbers, flags, or lists of them, such as Adam's betas) and buffers (lists of
+    finite arrays)."""
+    found = problems(state, {"kind": Spec("str"), "steps": _integer(0),
+                             "hyperparameters": Spec("dict"), "buffers": Spec("dict")},
+                     ("kind", "steps", "hyperparameters", "buffers"), "optimizer.")
+    if found:
+        return found
+    for name, value in state["hyperparameters"].items():
+        numbers = value if isinstance(value, list) else [value]
+        if not all(_is("number", number) or _is("bool", number) for number in numbers):
+            found.append(f"optimizer.hyperparameters.{name} must be a finite number (or a "
+                         f"list of them), got {_shown(value)}")
+    for name, arrays in state["buffers"].items():
+        if not isinstance(arrays, list) or not all(
+                isinstance(array, np.ndarray) and np.isfinite(array).all() for array in arrays):
+            found.append(f"optimizer.buffers.{name} must be a list of finite arrays")
+    return found

@@ -16,7 +16,13 @@ import numpy as np
 from chainrule._core.modes import detect_anomaly as anomaly_mode
 from chainrule._core.tensor import raw
 from chainrule.data import Batches
-from chainrule.errors import CheckpointError, ConfigError, TrainingDiverged, reason
+from chainrule.errors import (
+    AnomalyError,
+    CheckpointError,
+    ConfigError,
+    TrainingDiverged,
+    reason,
+)
 from chainrule.nn.losses import cross_entropy, tutorial_cross_entropy
 from chainrule.progress import ProgressBar, RunProgress
 from chainrule.training.checkpoint import load_checkpoint, save_checkpoint
@@ -24,7 +30,12 @@ from chainrule.training.config import TrainConfig, build_model, build_optimizer,
 from chainrule.training.evaluation import evaluate
 from chainrule.training.loading import checked_contents, model_arrays, restore_model
 from chainrule.training.run_dir import RunDirectory, RunError
-from chainrule.training.schema import MAX_PARAMETERS, parameter_count, progress_problems
+from chainrule.training.schema import (
+    MAX_PARAMETERS,
+    optimizer_problems,
+    parameter_count,
+    progress_problems,
+)
 from chainrule.training.splits import load_splits
 
 MODEL_KEYS = ("sizes", "activation", "dropout", "loss", "dtype", "input_mean", "input_std",
@@ -119,7 +130,8 @@ class Trainer:
             if key not in checkpoint:
                 raise CheckpointError(f"{file}: has no {key} state, so the run cannot be "
                                       "resumed from it")
-        found = progress_problems(checkpoint["progress"], checkpoint["metrics"])
+        found = (progress_problems(checkpoint["progress"], checkpoint["metrics"])
+                 + optimizer_problems(checkpoint["optimizer"]))
         if found:
             raise CheckpointError(f"{file}: {'; '.join(found)}")
         done = checkpoint["progress"]["epoch"]
@@ -162,7 +174,7 @@ class Trainer:
             self.metrics = list(checkpoint["metrics"])
         except CheckpointError as exc:
             raise CheckpointError(f"{file}: {exc}") from None
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise CheckpointError(f"{file}: its training state is damaged ({exc!r})") from None
         if not 0 <= self.batch < len(self.batches):
             raise CheckpointError(f"{file}: batch {self.batch} is outside the epoch's "
@@ -205,14 +217,18 @@ class Trainer:
         self.optimizer.lr = self.schedule(self.optimizer.steps)
         checks = anomaly_mode() if self.detect_anomaly else contextlib.nullcontext()
         # Overflow shows up as a non-finite loss, reported below with a diagnosis.
-        with checks, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            scores = self.model(images)
-            loss = self.loss_fn(scores, labels, label_smoothing=self.config.label_smoothing)
-            value = float(raw(loss))
-            if not math.isfinite(value):
-                raise TrainingDiverged(self._divergence(f"the loss is {value}", epoch))
-            self.optimizer.zero_grad()
-            loss.backward()
+        try:
+            with checks, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                scores = self.model(images)
+                loss = self.loss_fn(scores, labels, label_smoothing=self.config.label_smoothing)
+                value = float(raw(loss))
+                if not math.isfinite(value):
+                    raise TrainingDiverged(self._divergence(f"the loss is {value}", epoch))
+                self.optimizer.zero_grad()
+                loss.backward()
+        except AnomalyError as exc:
+            raise AnomalyError(f"epoch {epoch + 1}, batch {self.batch + 1} (step "
+                               f"{self.optimizer.steps + 1}): {exc}") from None
         self.optimizer.step()
         return value, int(np.count_nonzero(raw(scores).argmax(axis=-1) == labels))
 
