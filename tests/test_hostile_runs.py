@@ -150,7 +150,7 @@ def _edit_checkpoint(folder, edit):
     (lambda c: c["progress"].pop("totals"), "progress.totals is missing"),
     (lambda c: c["metrics"][0].pop("val_loss"), "metrics[0].val_loss is missing"),
     (lambda c: c["metrics"][0].update(train_loss="low"), "metrics[0].train_loss must be a "
-                                                         "finite number"),
+                                                         "number"),
     (lambda c: c.update(metrics={}), "metrics must be a list of rows"),
     (lambda c: c["metrics"].append(c["metrics"][0]), "metrics has 2 rows but progress.epoch"),
     (lambda c: c["optimizer"].update(steps="abc"), "optimizer.steps must be an integer"),

@@ -48,8 +48,9 @@ class Spec(NamedTuple):
     optional: bool = False
 
 
-_KIND_WORDS = {"number": "a finite number", "int": "an integer", "str": "a string",
-               "bool": "true or false", "list": "a list", "dict": "a JSON object"}
+_KIND_WORDS = {"number": "a finite number", "float": "a number", "int": "an integer",
+               "str": "a string", "bool": "true or false", "list": "a list",
+               "dict": "a JSON object"}
 
 
 def _is(kind, value):
@@ -59,6 +60,8 @@ def _is(kind, value):
         return isinstance(value, int)
     if kind == "number":
         return isinstance(value, (int, float)) and math.isfinite(value)
+    if kind == "float":
+        return isinstance(value, (int, float))
     return isinstance(value, {"str": str, "bool": bool, "list": list, "dict": dict}[kind])
 
 
@@ -164,7 +167,7 @@ def config_problems(config, required=()):
     return found
 
 
-_ROW = {name: Spec("number", optional=name.startswith(("val_", "test_")))
+_ROW = {name: Spec("float", optional=name.startswith(("val_", "test_")))
         for name in ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "test_loss",
                      "test_accuracy", "lr", "seconds", "samples_per_second")}
 _ROW.update(epoch=_integer(1), steps=_integer(0))

@@ -257,6 +257,10 @@ class Trainer:
         """Write the checkpoint; refuse (keeping the last good one) if a weight is not finite."""
         if not all(np.isfinite(raw(p)).all() for p in self.model.parameters()):
             raise TrainingDiverged(self._divergence("a weight is NaN or infinite", self.epoch))
+        if not all(np.isfinite(buffer).all() for buffers in self.optimizer.buffers.values()
+                   for buffer in buffers):
+            raise TrainingDiverged(self._divergence("an optimiser buffer is NaN or infinite",
+                                                    self.epoch))
         with self._writing(self.run_dir.checkpoint_path):
             self._write_checkpoint(shuffle_state)
         self.saved_at = (self.epoch, self.batch)
