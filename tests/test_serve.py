@@ -554,3 +554,25 @@ def test_chainrule_serve_runs_a_server_until_interrupted(run_dir, tmp_path):
         output = server.communicate(timeout=30)[0]
     assert server.returncode == 0, output
     assert f"open http://127.0.0.1:{port}/" in output
+
+
+def test_open_waits_for_the_server_then_opens_the_page(monkeypatch):
+    from chainrule.cli import serve_cmd
+
+    opened = []
+    monkeypatch.setattr(serve_cmd.webbrowser, "open", opened.append)
+
+    class Server:
+        def __init__(self, ready_after, should_exit=False):
+            self.polls, self.ready_after, self.should_exit = 0, ready_after, should_exit
+
+        @property
+        def started(self):
+            self.polls += 1
+            return self.polls > self.ready_after
+
+    starting = Server(ready_after=3)
+    serve_cmd._open_when_started(starting, "http://127.0.0.1:8000/")
+    assert opened == ["http://127.0.0.1:8000/"] and starting.polls > 3
+    serve_cmd._open_when_started(Server(ready_after=10**9, should_exit=True), "http://x/")
+    assert opened == ["http://127.0.0.1:8000/"]  # a server that stopped first: no page

@@ -260,3 +260,27 @@ def test_undo_and_clear_change_what_the_network_sees(page, screenshots):
     page.click("#clear")
     settle(page)
     assert "Draw a digit" in page.locator("#message").inner_text()
+
+
+def test_a_finger_draws_as_the_mouse_does(browser, url, screenshots):
+    context = browser.new_context(viewport={"width": 1400, "height": 1250}, has_touch=True)
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_function("window.chainrule && window.chainrule.model !== null")
+    box = page.locator("#pad").bounding_box()
+    touch = context.new_cdp_session(page)
+    x = box["x"] + box["width"] / 2
+    for kind, top in [("touchStart", 40)] + [("touchMove", y) for y in range(50, 250, 10)]:
+        touch.send("Input.dispatchTouchEvent",
+                   {"type": kind, "touchPoints": [{"x": x, "y": box["y"] + top}]})
+    touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    settle(page)
+    assert page.evaluate("window.chainrule.strokes.length") == 1
+    assert page.evaluate("window.chainrule.strokes[0].points.length") > 10
+    seen = np.array(page.evaluate("window.chainrule.latest.picture")).reshape(28, 28)
+    columns = np.flatnonzero(seen.max(axis=0) > 0.5)
+    rows = np.flatnonzero(seen.max(axis=1) > 0.5)
+    assert rows[-1] - rows[0] >= 15 and columns[-1] - columns[0] <= 6  # a tall, thin stroke
+    assert page.locator("#bars").get_attribute("data-predicted") is not None
+    page.screenshot(path=str(screenshots / "serve_touch.png"), full_page=True)
+    context.close()

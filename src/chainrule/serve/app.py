@@ -20,6 +20,7 @@ import math
 import re
 from pathlib import Path
 
+import anyio
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -42,12 +43,19 @@ POLL_SECONDS = 0.25
 """How often a followed run's metrics.jsonl is looked at."""
 HEARTBEAT_SECONDS = 5.0
 SESSION = re.compile(r"[A-Za-z0-9_-]{1,64}")
+COMPUTING = 4
+"""Drawings worked on at once; more wait their turn, so a flood of them from one page
+cannot take every worker thread from the others' light requests."""
 
 
 def create_app(served, runs_root, *, max_body_bytes=MAX_BODY_BYTES, body_seconds=BODY_SECONDS,
                poll_seconds=POLL_SECONDS):
     """The Starlette app serving `served` (a ServedModel) and the runs under `runs_root`."""
     runs = RunsRoot(runs_root)
+    computing = anyio.CapacityLimiter(COMPUTING)
+
+    async def compute(function, *args):
+        return await anyio.to_thread.run_sync(function, *args, limiter=computing)
 
     async def read_body(request):
         return await _read_json(request, max_body_bytes, body_seconds)
@@ -61,15 +69,16 @@ def create_app(served, runs_root, *, max_body_bytes=MAX_BODY_BYTES, body_seconds
 
     async def analyze(request):
         body = await read_body(request)
-        picture = await run_in_threadpool(_picture, body, served.side)
-        return _json(await run_in_threadpool(served.analysis, picture, body.get("label"),
-                                             _session(body, required=False)))
+        session = _session(body, required=False)
+        picture = await compute(_picture, body, served.side)
+        return _json(await compute(served.analysis, picture, body.get("label"), session))
 
     async def step(request):
         body = await read_body(request)
-        picture = await run_in_threadpool(_picture, body, served.side)
-        return _json(await run_in_threadpool(served.step, picture, body.get("label"),
-                                             body.get("learning_rate"), _session(body)))
+        session = _session(body)
+        picture = await compute(_picture, body, served.side)
+        return _json(await compute(served.step, picture, body.get("label"),
+                                   body.get("learning_rate"), session))
 
     async def reset(request):
         served.reset(_session(await read_body(request)))
