@@ -333,3 +333,21 @@ def test_linalg_keeps_float32_in_value_and_gradient(f):
     a = spd(np.random.default_rng(9), (2, 3, 3)).astype(np.float32)
     assert f(cr.Tensor(a)).dtype == np.float32
     assert cr.grad(lambda a: f(a).sum())(a).dtype == np.float32
+
+
+def test_results_are_tuples_with_numpy_field_names():
+    a = cr.Tensor(spd(np.random.default_rng(10), (3, 3)))
+    for mine, numpy_result in [
+        (np.linalg.eigh(a), np.linalg.eigh(a.data)),
+        (np.linalg.eig(a), np.linalg.eig(a.data)),
+        (np.linalg.svd(a), np.linalg.svd(a.data)),
+        (np.linalg.qr(a), np.linalg.qr(a.data)),
+        (np.linalg.slogdet(a), np.linalg.slogdet(a.data)),
+    ]:
+        assert type(mine).__name__ == type(numpy_result).__name__
+        assert mine._fields == numpy_result._fields
+        for field in numpy_result._fields:
+            np.testing.assert_allclose(np.asarray(getattr(mine, field).data
+                                                  if hasattr(getattr(mine, field), "data")
+                                                  else getattr(mine, field)),
+                                       getattr(numpy_result, field))

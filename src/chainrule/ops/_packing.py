@@ -6,6 +6,8 @@ back out with axes counted from the end, so it works on cotangents with leading 
 axes and on Tensors (each factor is then a differentiable slice of the packed node).
 """
 
+from operator import itemgetter
+
 from chainrule import _backend
 
 xp = _backend.xp
@@ -30,3 +32,18 @@ def unpack(packed, core_shapes):
         factors.append(xp.reshape(piece, piece.shape[:-1] + tuple(core_shape)))
         start += size
     return factors
+
+
+def named_result(name, fields):
+    """A tuple with named fields, as NumPy's result tuples (`w, v = eigh(a)` or
+    `eigh(a).eigenvalues`); lighter to create at import time than collections.namedtuple."""
+
+    def __new__(cls, *values):  # noqa: N807 - the tuple's constructor
+        return tuple.__new__(cls, values)
+
+    def __repr__(self):  # noqa: N807
+        return f"{name}({', '.join(f'{f}={v!r}' for f, v in zip(fields, self))})"
+
+    namespace = {f: property(itemgetter(i)) for i, f in enumerate(fields)}
+    namespace.update(__slots__=(), __new__=__new__, __repr__=__repr__, _fields=tuple(fields))
+    return type(name, (tuple,), namespace)

@@ -7,14 +7,12 @@ for cholesky, Giles (2008) for eigh and eig, Townsend (2016) for svd, Walter and
 (singular values); the derivative of a repeated pair is infinite unless its cotangent is 0.
 """
 
-from collections import namedtuple
-
 import numpy
 
 from chainrule import _backend
 from chainrule._core.tensor import Tensor, raw
 from chainrule.errors import GradientError
-from chainrule.ops._packing import pack, unpack
+from chainrule.ops._packing import named_result, pack, unpack
 from chainrule.ops._primitive import primitive
 from chainrule.ops.linalg_solve import matrix_transpose
 from chainrule.ops.numpy_dispatch import register
@@ -22,10 +20,10 @@ from chainrule.ops.shape import concatenate
 
 xp = _backend.xp
 
-EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
-EigResult = namedtuple("EigResult", ["eigenvalues", "eigenvectors"])
-SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
-QRResult = namedtuple("QRResult", ["Q", "R"])
+EighResult = named_result("EighResult", ["eigenvalues", "eigenvectors"])
+EigResult = named_result("EigResult", ["eigenvalues", "eigenvectors"])
+SVDResult = named_result("SVDResult", ["U", "S", "Vh"])
+QRResult = named_result("QRResult", ["Q", "R"])
 
 
 def _refuse_complex(name, a):

@@ -5,20 +5,19 @@ Every function stacks over leading batch axes as NumPy's does. The rules follow 
 is invertible (pinv: where its rank does not change).
 """
 
-from collections import namedtuple
-
 import numpy
 
 from chainrule import _backend
 from chainrule._core.tensor import raw
 from chainrule.errors import ShapeError
+from chainrule.ops._packing import named_result
 from chainrule.ops._primitive import primitive
 from chainrule.ops.linalg import matmul
 from chainrule.ops.numpy_dispatch import register
 
 xp = _backend.xp
 
-SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])
+SlogdetResult = named_result("SlogdetResult", ["sign", "logabsdet"])
 
 
 def matrix_transpose(x):
