@@ -69,6 +69,7 @@ class ServedModel:
                                f"{MAX_LEARNING_RATE}], got {learning_rate!r}"[:200])
         dense, steps = self._weights(session)
         explanation, before = self._explained(picture, label, dense)
+        label = before["label"]  # the predicted class when none was given, before and after
         stepped = [
             (self._in_model_dtype(weight - learning_rate * explanation.reverse[f"W{k}"][0]),
              self._in_model_dtype(bias - learning_rate * explanation.reverse[f"b{k}"][0]))
