@@ -149,6 +149,18 @@ def test_a_noisy_blank_page_is_refused():
         digit_from_grey(grey, "page.png")
 
 
+def test_a_thin_pen_on_a_large_page_gives_strokes_as_wide_as_mnists():
+    ImageDraw = pytest.importorskip("PIL.ImageDraw")
+
+    def seven(width):
+        page = Image.new("L", (400, 600), 235)
+        ImageDraw.Draw(page).line([(100, 150), (300, 150), (170, 450)], fill=30, width=width)
+        return digit_from_grey(np.asarray(page, np.float32) / 255, f"pen {width}")
+
+    thin, thick = seven(3), seven(24)  # 0.2 and 1.6 pixels wide once fitted to 20x20
+    assert 0.6 < thin.sum() / thick.sum() < 1.6  # unwidened, the thin one gives about 1/8
+
+
 @requires_mnist
 def test_a_noisy_page_with_a_three_reads_as_the_three_not_the_whole_page():
     """The issue's case: an 800x600 off-white page, a black 3, noise of sigma 6/255."""

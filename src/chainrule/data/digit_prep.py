@@ -27,6 +27,10 @@ PART_SHARE = 0.05
 """Strokes this share of the largest stroke's size, and touching its box, belong to the
 digit (the bar of a hand-written 5 or 7 that does not touch the rest)."""
 
+MNIST_STROKE = 1.5
+"""Strokes thinner than this many pixels, once fitted to 20x20, are widened to it (a thin
+pen on a large page): 95% of MNIST's strokes are 2 to 4 pixels wide."""
+
 STROKE_PERCENTILE = 90
 """Ink is scaled so this percentile of the strokes is full brightness, as in MNIST, whose
 strokes are mostly at 1 (a real MNIST digit comes back as itself)."""
@@ -54,8 +58,9 @@ def digit_from_grey(grey, source):
     if strokes.all() or ink[strokes].mean() - ink[~strokes].mean() < MIN_CONTRAST:
         raise DataError(f"{source}: the picture is blank (nothing drawn)")
     digit = _digit_strokes(strokes)
-    values = np.where(_grow(digit, _edge_width(digit)), ink, 0)
+    values = np.where(_widen(digit, _edge_width(digit)), ink, 0)
     values = np.clip(values / np.percentile(ink[digit], STROKE_PERCENTILE), 0, 1)
+    values = _widen(values, _thickening(digit))
     rows = np.flatnonzero(values.max(axis=1) >= INK_THRESHOLD)
     cols = np.flatnonzero(values.max(axis=0) >= INK_THRESHOLD)
     return _centre(values[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
@@ -189,15 +194,33 @@ def _edge_width(digit):
     return max(1, round(max(height, width) / 40))
 
 
-def _grow(mask, radius):
-    """The mask widened by `radius` pixels (a square neighbourhood): the strokes' soft edges."""
-    grown = mask.copy()
+def _thickening(digit):
+    """How many pixels to widen a digit's strokes by, each side, so that they are at least
+    MNIST_STROKE wide once the digit is fitted to 20x20 (a thin pen on a large page).
+
+    A stroke's width is estimated as 2 x area / boundary pixels (a stroke of width w and
+    length L has area wL and 2L boundary pixels).
+    """
+    padded = np.pad(digit, 1)
+    inner = (padded[1:-1, 1:-1] & padded[:-2, 1:-1] & padded[2:, 1:-1]
+             & padded[1:-1, :-2] & padded[1:-1, 2:])
+    width = 2 * digit.sum() / max(int(digit.sum() - inner.sum()), 1)
+    rows, cols = np.flatnonzero(digit.any(axis=1)), np.flatnonzero(digit.any(axis=0))
+    scale = BOX / (max(np.ptp(rows), np.ptp(cols)) + 1)
+    return max(0, round((MNIST_STROKE / scale - width) / 2))
+
+
+def _widen(values, radius):
+    """Grey (or boolean) dilation by `radius` pixels: each pixel becomes the largest value
+    within its (2 radius + 1)-square neighbourhood."""
+    widened = values.copy()
     for axis in (0, 1):
-        padded = np.pad(grown, [(radius, radius) if a == axis else (0, 0) for a in (0, 1)])
-        extent = mask.shape[axis]
+        padded = np.pad(widened, [(radius, radius) if a == axis else (0, 0) for a in (0, 1)])
+        extent = values.shape[axis]
         for shift in range(2 * radius + 1):
-            grown |= np.take(padded, np.arange(shift, shift + extent), axis=axis)
-    return grown
+            np.maximum(widened, np.take(padded, np.arange(shift, shift + extent), axis=axis),
+                       out=widened)
+    return widened
 
 
 def _centre(ink):
