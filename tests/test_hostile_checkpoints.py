@@ -159,3 +159,24 @@ def test_a_fifo_checkpoint_is_refused_without_blocking(tmp_path):
 def test_a_device_is_refused_as_a_checkpoint():
     with pytest.raises(CheckpointError, match="/dev/zero: is a character device"):
         load_checkpoint("/dev/zero")
+
+
+@pytest.mark.parametrize("kind", ["bzip2", "encrypted"])
+def test_members_compressed_without_a_bound_or_encrypted_are_refused(tmp_path, kind):
+    honest, path = tmp_path / "honest.npz", tmp_path / f"{kind}.npz"
+    save_checkpoint(honest, {"w": np.ones(3)})
+    if kind == "bzip2":
+        with zipfile.ZipFile(honest) as source, \
+                zipfile.ZipFile(path, "w", compression=zipfile.ZIP_BZIP2) as target:
+            for info in source.infolist():
+                target.writestr(info.filename, source.read(info))
+    else:
+        data = bytearray(honest.read_bytes())
+        at = data.find(b"PK\x01\x02")
+        while at >= 0:
+            data[at + 8] |= 1  # the central directory's "encrypted" flag
+            at = data.find(b"PK\x01\x02", at + 1)
+        path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match=rf"{kind}\.npz: member 'w\.npy' is encrypted or "
+                                              "uses compression method"):
+        load_checkpoint(path)

@@ -44,7 +44,10 @@ _HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
                    (2, 0): np.lib.format.read_array_header_2_0}
 _READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError,
                 UnicodeDecodeError, zipfile.LargeZipFile, NotImplementedError, SyntaxError,
-                TokenError, RecursionError, struct.error)
+                TokenError, RecursionError, struct.error, OverflowError,
+                RuntimeError)  # zipfile raises RuntimeError for an encrypted member
+_COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+"""np.savez stores, np.savez_compressed deflates; other methods expand without a bound."""
 
 
 def save_checkpoint(path, tree):
@@ -141,6 +144,10 @@ def _members(archive, path):
     for info in infos:
         if not info.filename.endswith(".npy"):
             raise CheckpointError(f"{path}: member {info.filename!r} is not a .npy array")
+        if info.compress_type not in _COMPRESSIONS or info.flag_bits & 0x1:
+            raise CheckpointError(f"{path}: member {info.filename!r} is encrypted or uses "
+                                  f"compression method {info.compress_type}; a checkpoint's "
+                                  "members are stored or deflated")
         name = info.filename.removesuffix(".npy")
         if name in members:
             raise CheckpointError(f"{path}: member {info.filename!r} appears twice")

@@ -81,7 +81,7 @@ class RunDirectory:
             (self.path / self.LOCK).unlink()
         os.close(self._lock)
         self._lock = None
-        if discard and self._created:
+        if self._created:  # only if empty: a folder made for a run that wrote nothing
             with contextlib.suppress(OSError):
                 self.path.rmdir()
 
