@@ -54,8 +54,8 @@ def create_app(served, runs_root, *, max_body_bytes=MAX_BODY_BYTES, body_seconds
     runs = RunsRoot(runs_root)
     computing = anyio.CapacityLimiter(COMPUTING)
 
-    async def compute(function, *args):
-        return await anyio.to_thread.run_sync(function, *args, limiter=computing)
+    async def compute(function):
+        return await anyio.to_thread.run_sync(function, limiter=computing)
 
     async def read_body(request):
         return await _read_json(request, max_body_bytes, body_seconds)
@@ -70,15 +70,15 @@ def create_app(served, runs_root, *, max_body_bytes=MAX_BODY_BYTES, body_seconds
     async def analyze(request):
         body = await read_body(request)
         session = _session(body, required=False)
-        picture = await compute(_picture, body, served.side)
-        return _json(await compute(served.analysis, picture, body.get("label"), session))
+        return _json(await compute(lambda: served.analysis(
+            _picture(body, served.side), body.get("label"), session)))
 
     async def step(request):
         body = await read_body(request)
         session = _session(body)
-        picture = await compute(_picture, body, served.side)
-        return _json(await compute(served.step, picture, body.get("label"),
-                                   body.get("learning_rate"), session))
+        return _json(await compute(lambda: served.step(
+            _picture(body, served.side), body.get("label"), body.get("learning_rate"),
+            session)))
 
     async def reset(request):
         served.reset(_session(await read_body(request)))
