@@ -220,7 +220,7 @@ def test_missing_file_is_refused(tmp_path):
 def test_a_file_pillow_cannot_identify_is_named_not_its_in_memory_copy(tmp_path):
     (tmp_path / "odd.png").write_bytes(b"\x00" * 64)
     assert_refused(tmp_path / "odd.png", r"odd\.png: not a readable picture: cannot identify "
-                                         r"image file it$")
+                                         r"image file$")
 
 
 def test_a_large_picture_is_reduced_while_decoding_to_the_same_digit(tmp_path, seven):

@@ -49,7 +49,7 @@ _PILLOW_MODES = {"L", "LA", "RGB", "RGBA", "I;16", "I;16L", "I;16B", "I;16N", "I
 _PILLOW_BYTES = {"1": 1, "L": 1, "P": 1, "LA": 4, "La": 4, "PA": 4, "I;16": 2, "I;16L": 2,
                  "I;16B": 2, "I;16N": 2}
 """Bytes per pixel of Pillow's image memory by mode; 4 for every mode not listed."""
-_UNIDENTIFIED = re.compile(r"<_io\.BytesIO object at 0x[0-9a-fA-F]+>")
+_UNIDENTIFIED = re.compile(r" ?<_io\.BytesIO object at 0x[0-9a-fA-F]+>")
 _BAND_ROWS = 256
 _NPY_HEADER_READERS = {
     (1, 0): np.lib.format.read_array_header_1_0,
@@ -100,7 +100,7 @@ def _read_picture(path):
     except DataError:
         raise
     except _PILLOW_ERRORS as exc:
-        problem = _UNIDENTIFIED.sub("it", reason(exc))  # Pillow names our in-memory copy
+        problem = _UNIDENTIFIED.sub("", reason(exc))  # Pillow names our in-memory copy
         raise DataError(f"{path}: not a readable picture: {problem}") from exc
 
 
