@@ -171,6 +171,18 @@ def test_fmax_and_fmin_send_the_gradient_past_a_nan():
     np.testing.assert_array_equal(gy, [1.0, 0.0, 0.5])
 
 
+@pytest.mark.parametrize(
+    "f",
+    [np.median, lambda a: np.quantile(a, 0.5), lambda a: np.percentile(a, [10, 90]),
+     np.average, np.nanmean, lambda a: np.linalg.norm(a, 3)],
+)
+def test_statistics_of_integers_are_float64_as_in_numpy(f):
+    x = np.array([3, 1, 2])
+    got, expected = f(cr.Tensor(x)), f(x)
+    assert got.dtype == expected.dtype == np.float64
+    np.testing.assert_allclose(got.data, expected)
+
+
 def test_nan_reductions_give_nan_positions_a_zero_gradient():
     x = np.array([[1.0, np.nan], [2.0, 4.0]])
     np.testing.assert_array_equal(cr.grad(lambda x: np.nansum(x))(x), [[1, 0], [1, 1]])

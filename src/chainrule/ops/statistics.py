@@ -37,14 +37,19 @@ def _reduced_last(a, axis):
     return reshape(moved, tuple(kept) + (-1,)), keepdims_shape
 
 
+def _as_inexact(a):
+    """Integer input gives float64 results, as NumPy's order statistics do."""
+    dtype = getattr(raw(a), "dtype", xp.dtype(float))
+    return a if xp.issubdtype(dtype, xp.inexact) else ew.astype(a, xp.float64)
+
+
 def _order_statistic(a, q, axis, method, keepdims, name):
     if method not in _METHODS:
         raise TypeError(f"{name}: chainrule supports method in {_METHODS}, got {method!r}")
     q = xp.asarray(raw(q), dtype=xp.float64)
     if ((q < 0) | (q > 1)).any():
         raise ValueError(f"{name}: quantiles must be in the range [0, 1]")
-    if not xp.issubdtype(raw(a).dtype if hasattr(raw(a), "dtype") else float, xp.inexact):
-        a = ew.astype(a, xp.float64)
+    a = _as_inexact(a)
     values, keepdims_shape = _reduced_last(a, axis)
     ordered = sort(values, axis=-1)
     count = xp.shape(ordered)[-1]
@@ -91,6 +96,7 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     """The middle value along `axis` (the mean of the two middle values for an even count);
     the gradient goes to the middle element or, split in halves, to the two."""
     _no_out("median", out)
+    a = _as_inexact(a)
     values, keepdims_shape = _reduced_last(a, axis)
     ordered = sort(values, axis=-1)
     count = xp.shape(ordered)[-1]
