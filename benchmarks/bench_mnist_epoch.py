@@ -272,11 +272,13 @@ def report(optimizer_name, results):
               f"(CPU {cpu:.2f} s, loss {runs[-1][2]:.4f})")
     for other in ("pytorch", "numpy"):
         if "chainrule" in results and other in results:
-            ratios = [mine[0] / theirs[0]
-                      for mine, theirs in zip(results["chainrule"], results[other])]
+            pairs = list(zip(results["chainrule"], results[other]))
+            ratios = [mine[0] / theirs[0] for mine, theirs in pairs]
+            cpu_ratios = [mine[1] / theirs[1] for mine, theirs in pairs]
             print(f"  {optimizer_name:4} chainrule/{other}: median of per-round ratios "
                   f"{statistics.median(ratios):.2f} (rounds: "
-                  + " ".join(f"{r:.2f}" for r in ratios) + ")")
+                  + " ".join(f"{r:.2f}" for r in ratios)
+                  + f"; of CPU seconds {statistics.median(cpu_ratios):.2f})")
 
 
 if __name__ == "__main__":
