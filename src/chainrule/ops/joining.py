@@ -6,6 +6,7 @@ import numpy
 
 from chainrule import _backend
 from chainrule.errors import ShapeError
+from chainrule.ops import elementwise as ew
 from chainrule.ops.numpy_dispatch import register
 from chainrule.ops.shape import concatenate, moveaxis, ravel, reshape, split
 
@@ -52,15 +53,20 @@ def atleast_3d(*arrays):
     return _each(_three, arrays)
 
 
+def _cast(joined, dtype):
+    return joined if dtype is None else ew.astype(joined, dtype)
+
+
 def vstack(tup, *, dtype=None, casting="same_kind"):
     """Stack rows: 1-D arrays become rows, then join along axis 0."""
-    return concatenate([_two(x) for x in tup], axis=0)
+    return _cast(concatenate([_two(x) for x in tup], axis=0), dtype)
 
 
 def hstack(tup, *, dtype=None, casting="same_kind"):
     """Stack columns: join along axis 1 (axis 0 for 1-D arrays)."""
     arrays = [_one(x) for x in tup]
-    return concatenate(arrays, axis=0 if arrays and xp.ndim(arrays[0]) == 1 else 1)
+    axis = 0 if arrays and xp.ndim(arrays[0]) == 1 else 1
+    return _cast(concatenate(arrays, axis=axis), dtype)
 
 
 def dstack(tup):
