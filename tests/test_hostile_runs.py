@@ -287,9 +287,11 @@ def test_detect_anomaly_reports_epoch_step_layer_and_op(tmp_path, capsys):
     assert "in layer Linear with weight" in err and "bin/chainrule" not in err
 
 
-def test_explain_refuses_a_negative_index(one_epoch_run, capsys):
+def test_explain_refuses_a_negative_index_or_seed(one_epoch_run, capsys):
     _assert_main_error(capsys, ("explain", one_epoch_run, "--index", "-1"),
                        "--index -1 is outside the")
+    _assert_main_error(capsys, ("explain", "--tutorial", "--seed", "-1"),
+                       "--seed must be a non-negative integer, got -1")
 
 
 def test_plot_refuses_a_fifo_metrics_file_without_blocking(run_copy):

@@ -60,6 +60,8 @@ def add_parser(subparsers):
 
 def run(args):
     """Explain one image; returns 0. Errors are ChainruleErrors, which `main` reports."""
+    if args.seed < 0:
+        raise ChainruleError(f"--seed must be a non-negative integer, got {args.seed}")
     model, config, network = _network(args)
     dense, activations = model_layers(model)
     x, label, image, pixels = _input(args, config, dense, activations, _standardizer(model))
