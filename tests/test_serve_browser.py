@@ -162,6 +162,9 @@ def test_drawn_digits_get_the_models_prediction_and_explains_numbers(page, run_d
         for (i, j), value in shown["cells"].items():
             assert value == pytest.approx(jacobian[i, j], rel=1e-12, abs=1e-18)
     assert correct >= 2, "the 1-epoch model should read at least two of these three digits"
+    sent_at = page.evaluate("window.chainrule.sentAt")
+    assert len(sent_at) >= 6  # updates came while drawing, not only at the end
+    assert min(np.diff(sent_at)) >= 99  # throttled: at most 10 updates a second
     page.screenshot(path=str(screenshots / "serve_prediction.png"), full_page=True)
 
 

@@ -8,7 +8,8 @@ const $ = (id) => document.getElementById(id);
 const state = {
   strokes: [], drawing: null, label: null, session: newSession(), inFlight: false,
   dirty: false, lastSent: -Infinity, timer: null, updates: 0, model: null, latest: null,
-  timings: [], answered: [], sinceChange: [], changedAt: 0, events: null, rows: [],
+  timings: [], answered: [], sinceChange: [], sentAt: [], changedAt: 0, events: null,
+  rows: [],
 };
 // For tests and benchmarks: state.timings holds each update's time from sending the drawing
 // to the rendered answer, state.answered to the parsed answer (before drawing it), and
@@ -172,6 +173,8 @@ async function update() {
   const started = performance.now();
   const changed = state.changedAt;
   state.lastSent = started;
+  state.sentAt.push(started);
+  if (state.sentAt.length > TIMINGS_KEPT) state.sentAt.shift();
   try {
     const data = await post("/api/analyze", {canvas: canvasPayload(), label: state.label,
                                              session: state.session});
