@@ -91,3 +91,13 @@ def test_std_gradient_away_from_zero_spread_is_the_closed_form():
         expected = (x - x.mean()) / ((x.size - ddof) * np.std(x, ddof=ddof))
         grad = cr.grad(lambda x, ddof=ddof: np.std(x, ddof=ddof))(x)
         np.testing.assert_allclose(grad, expected)
+
+
+def test_var_and_std_take_numpys_positional_arguments():
+    # np.var(a, axis, dtype, out, ddof, keepdims): the fifth is ddof, not keepdims.
+    x = np.random.default_rng(5).normal(size=(3, 4))
+    for reduce in (np.var, np.std):
+        value = reduce(cr.Tensor(x), 1, None, None, 1, True).numpy()
+        np.testing.assert_allclose(value, reduce(x, 1, None, None, 1, True))
+    total = np.sum(cr.Tensor(x), 0, None, None, True).numpy()
+    np.testing.assert_allclose(total, x.sum(0, keepdims=True))

@@ -174,22 +174,23 @@ def _(g, ans, x, axis=None, ddof=0, keepdims=False):
     return _spread(g, ans, x, axis, keepdims) * scale * _deviation(x, axis)
 
 
-def _numpy_signature(op):
-    """`op` called as NumPy's reduction is, `op(a, axis, dtype, out, keepdims)`."""
+def _numpy_signature(op, positional):
+    """`op` called as NumPy's reduction is: `(a, axis, dtype, out, *positional)`."""
 
-    def reduce(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+    def reduce(a, axis=None, dtype=None, out=None, *args, **kwargs):
         if out is not None:
             raise TypeError(f"chainrule does not support numpy.{op.name} with out= on Tensors")
-        return op(a if dtype is None else astype(a, dtype), axis=axis, keepdims=keepdims, **kwargs)
+        kwargs.update(zip(positional, args))
+        return op(a if dtype is None else astype(a, dtype), axis=axis, **kwargs)
 
     return reduce
 
 
-for _numpy_function, _op in [
-    (numpy.sum, sum),
-    (numpy.mean, mean),
-    (numpy.prod, prod),
-    (numpy.var, var),
-    (numpy.std, std),
+for _numpy_function, _op, _positional in [
+    (numpy.sum, sum, ("keepdims",)),
+    (numpy.mean, mean, ("keepdims",)),
+    (numpy.prod, prod, ("keepdims",)),
+    (numpy.var, var, ("ddof", "keepdims")),
+    (numpy.std, std, ("ddof", "keepdims")),
 ]:
-    register(_numpy_function, _numpy_signature(_op))
+    register(_numpy_function, _numpy_signature(_op, _positional))
