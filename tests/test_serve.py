@@ -35,7 +35,7 @@ SENT_SIDE = 112  # what the page sends: 4 canvas pixels per MNIST pixel
 
 # ---- shared with the browser tests ------------------------------------------------------
 
-def mnist_run(tmp_path_factory):
+def small_mnist_run(tmp_path_factory):
     """A 784-64-10 run trained for one epoch on real MNIST, shared by the serve test modules
     (trained once per session: the run directory is found again under the base temp)."""
     from chainrule.training import TrainConfig, train
@@ -134,7 +134,7 @@ def running(app):
 def run_dir(tmp_path_factory):
     if not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists():
         pytest.skip(f"the real MNIST files are not in {MNIST_DIR}")
-    return mnist_run(tmp_path_factory)
+    return small_mnist_run(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

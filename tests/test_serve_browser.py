@@ -25,9 +25,9 @@ from chainrule.training import load_model, probabilities  # noqa: E402
 from test_serve import (  # noqa: E402
     decoded_canvas,
     explain_json,
-    mnist_run,
     mnist_test_digits,
     running,
+    small_mnist_run,
 )
 
 CHROMIUM = os.environ.get("CHAINRULE_CHROMIUM", "/usr/bin/chromium")
@@ -47,7 +47,7 @@ def run_dir(tmp_path_factory):
 
     if not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists():
         pytest.skip(f"the real MNIST files are not in {MNIST_DIR}")
-    return mnist_run(tmp_path_factory)
+    return small_mnist_run(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
