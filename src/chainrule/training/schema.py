@@ -17,6 +17,8 @@ MAX_JSON_BYTES = 16 * 2**20
 MAX_DEPTH = 32
 MAX_WIDTH = 65536
 MAX_LAYERS = 64
+MAX_INPUTS = 2**24
+"""The widest input layer a checkpoint may describe (pixels of an image)."""
 MAX_PARAMETERS = 2**27
 """134M weights (512 MiB in float32): far above MNIST's 784-512-10 and refused before any
 array is allocated, so a typo such as --hidden 100000000 costs nothing."""
@@ -114,8 +116,8 @@ def train_fields():
 
 MODEL_FIELDS = {
     "sizes": Spec("list", lambda v: 2 <= len(v) <= MAX_LAYERS + 2 and all(
-        _is("int", w) and 1 <= w <= max(MAX_WIDTH, 2**24) for w in v),
-        f"a list of 2 to {MAX_LAYERS + 2} positive integer widths"),
+        _is("int", w) and 1 <= w <= MAX_INPUTS for w in v),
+        f"a list of 2 to {MAX_LAYERS + 2} integer widths in [1, {MAX_INPUTS}]"),
     "input_mean": _number(None, "a finite number"),
     "input_std": _number(lambda v: v > 0, "a finite number > 0"),
     "classes": Spec("list", lambda v: all(_is("str", name) for name in v),
