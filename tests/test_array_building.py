@@ -37,6 +37,23 @@ def test_plain_numpy_that_cannot_dispatch_refuses_and_names_the_ways_out(build):
         build(tracked(2))
 
 
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda y: numpy.append([y[0], y[1]], y[0]),
+        lambda y: numpy.dot([y[0], 2.0], y),
+        lambda y: numpy.add([y[0], y[1]], y),
+        lambda y: numpy.concatenate([y, [y[0], 1.5]]),
+        lambda y: numpy.stack([y, [y[1], 1.0]]),
+        lambda y: numpy.where(y > 0, [y[1], y[0]], y),
+    ],
+)
+def test_plain_numpy_takes_lists_of_tensors_beside_a_tensor_it_dispatches_on(f):
+    y = RNG.normal(size=2)
+    numpy.testing.assert_array_equal(f(cr.Tensor(y)).data, f(y))
+    cr.check_grads(f, (y,), order=2, modes=("rev", "fwd"))
+
+
 def test_plain_numpy_takes_lists_as_the_other_operand():
     y = RNG.normal(size=2)
     for f in (lambda y: numpy.dot([1.0, 2.0], y), lambda y: [[1.0], [2.0]] @ y[None],

@@ -22,73 +22,34 @@ import types
 
 import numpy
 
-from chainrule._core.tensor import Tensor
-from chainrule.ops import elementwise, shape
-from chainrule.ops.contractions import make_diagonal  # noqa: F401 - autograd.numpy's name
-
-_SEQUENCE_FUNCTIONS = frozenset(
-    {
-        "concatenate", "stack", "hstack", "vstack", "dstack", "column_stack", "row_stack",
-        "block", "multi_dot", "choose", "select", "piecewise", "lexsort",
-        "broadcast_arrays", "meshgrid", "einsum", "einsum_path", "ix_", "savez",
-        "savez_compressed", "unstack", "concat",
-    }
+from chainrule.ops import shape
+from chainrule.ops.building import (
+    SEQUENCE_FUNCTIONS,
+    array_from,
+    as_array_like,
+    holds_tensor,
+    lists_as_arrays,
 )
-"""Functions whose first argument is a sequence of arrays: NumPy dispatches on its items."""
-
-
-def _holds_tensor(value):
-    if isinstance(value, Tensor):
-        return True
-    if isinstance(value, (list, tuple)):
-        return any(_holds_tensor(item) for item in value)
-    return False
-
-
-def _shadow(value):
-    """value with every Tensor replaced by its array (what NumPy would have been given)."""
-    if isinstance(value, Tensor):
-        return value.data
-    if isinstance(value, (list, tuple)):
-        return [_shadow(item) for item in value]
-    return value
-
-
-def _build(value):
-    if isinstance(value, Tensor):
-        return value
-    if isinstance(value, (list, tuple)) and _holds_tensor(value):
-        return shape.stack([_build(item) for item in value])
-    return numpy.asarray(value)
+from chainrule.ops.contractions import make_diagonal  # noqa: F401 - autograd.numpy's name
 
 
 def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, like=None):  # noqa: A002
     """numpy.array that keeps Tensors in the graph: `array([t1, t2])`, `array([[t, 1.0],
     [0.0, t]])` are differentiable Tensors with NumPy's values, shape and dtype."""
-    if not _holds_tensor(object):
+    if not holds_tensor(object):
         return numpy.array(object, dtype=dtype, copy=copy, order=order, subok=subok,
                            ndmin=ndmin)
-    target = numpy.array(_shadow(object), dtype=dtype, ndmin=ndmin)
-    built = _build(object)
-    if built.dtype != target.dtype:
-        built = elementwise.astype(built, target.dtype)
-    if built.shape != target.shape:
-        built = shape.reshape(built, target.shape)
-    return built
+    return array_from(object, dtype=dtype, ndmin=ndmin)
 
 
 def asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
     """numpy.asarray that keeps Tensors: a Tensor comes back as it is (cast to `dtype`)."""
-    if not _holds_tensor(a):
+    if not holds_tensor(a):
         return numpy.asarray(a, dtype=dtype, order=order, copy=copy)
-    return array(a, dtype=dtype)
+    return array_from(a, dtype=dtype)
 
 
 asanyarray = asarray
-
-
-def _converted(value):
-    return array(value) if isinstance(value, (list, tuple)) and _holds_tensor(value) else value
 
 
 def differentiable(function):
@@ -96,10 +57,12 @@ def differentiable(function):
     if isinstance(function, numpy.ufunc):
         return _Ufunc(function)
 
+    name = getattr(function, "__name__", "")
+
     @functools.wraps(function)
     def call(*args, **kwargs):
-        return function(*[_converted(a) for a in args],
-                        **{k: _converted(v) for k, v in kwargs.items()})
+        return function(*lists_as_arrays(name, args),
+                        **{k: as_array_like(v) for k, v in kwargs.items()})
 
     return call
 
@@ -113,7 +76,7 @@ class _Ufunc:
         self.__doc__ = ufunc.__doc__
 
     def __call__(self, *args, **kwargs):
-        return self.ufunc(*[_converted(a) for a in args], **kwargs)
+        return self.ufunc(*[as_array_like(a) for a in args], **kwargs)
 
     def __getattr__(self, name):
         return getattr(self.ufunc, name)
@@ -140,7 +103,7 @@ class _Joiner:
             if isinstance(item, slice):
                 pieces.append(numpy.r_[item])
                 continue
-            piece = array(item) if _holds_tensor(item) else numpy.asarray(item)
+            piece = array_from(item) if holds_tensor(item) else numpy.asarray(item)
             pieces.append(_at_least(piece, ndmin, trans1d))
         return shape.concatenate(pieces, axis=axis)
 
@@ -179,7 +142,7 @@ class _Namespace(types.ModuleType):
 @functools.cache
 def _wrapped(module, name):
     value = getattr(module, name)
-    if name in _SEQUENCE_FUNCTIONS or isinstance(value, (type, types.ModuleType)):
+    if name in SEQUENCE_FUNCTIONS or isinstance(value, (type, types.ModuleType)):
         return value
     return differentiable(value) if callable(value) else value
 

@@ -126,7 +126,7 @@ def array_ufunc(ufunc, method, inputs, kwargs):
         op = UFUNCS.get(ufunc)
     if op is None:
         raise _unsupported(f"numpy.{ufunc.__name__}")
-    return op(*inputs, **kwargs)
+    return op(*_lists_as_arrays(ufunc, inputs), **kwargs)
 
 
 def _load_scipy_special_rules():
@@ -165,4 +165,14 @@ def array_function(func, args, kwargs):
     op = FUNCTIONS.get(func)
     if op is None:
         raise _unsupported(f"{func.__module__}.{func.__name__}")
-    return op(*args, **kwargs)
+    return op(*_lists_as_arrays(func, args), **kwargs)
+
+
+def _lists_as_arrays(func, args):
+    """A list argument holding Tensors becomes one Tensor, as NumPy would make it one array
+    (`np.append([t1, t2], t3)`, `np.dot([w0, w1], x)`); see ops/building.py."""
+    if not any(isinstance(a, (list, tuple)) for a in args):
+        return args
+    from chainrule.ops.building import lists_as_arrays  # ops import this module
+
+    return lists_as_arrays(func.__name__, args)
