@@ -74,9 +74,8 @@ def _(g, ans, logits, labels, reduction, saved):
         weight = xp.reshape(weight, weight.shape + (1,) * (logits.ndim - ans.ndim))
         return weight * (softmax(logits) - one_hot)
     rows = xp.reshape(probabilities, (-1, probabilities.shape[-1]))
-    row_weight = xp.reshape(weight, (-1, 1)) if reduction == "none" else weight
-    rows *= row_weight
-    rows[xp.arange(len(rows)), labels.reshape(-1)] -= xp.reshape(row_weight, -1)
+    rows[xp.arange(len(rows)), labels.reshape(-1)] -= 1
+    rows *= xp.reshape(weight, (-1, 1)) if reduction == "none" else weight
     return probabilities
 
 
