@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.extend import defvjp, defvjp_argnum, primitive, register_numpy
+from chainrule.extend import (
+    MissingDerivativeError,
+    defvjp,
+    defvjp_argnum,
+    primitive,
+    register_numpy,
+)
 from chainrule.ops import numpy_dispatch
 
 RNG = np.random.default_rng(6)
@@ -44,7 +50,7 @@ def test_one_definition_gives_value_gradients_to_any_order_and_numpy_dispatch(di
     assert cr.grad(lambda x: np.cbrt(x).sum())(x.astype(np.float32)).dtype == np.float32
 
 
-def test_defvjp_by_argument_number_leaves_other_inputs_without_gradient():
+def test_defvjp_by_argument_number_refuses_a_gradient_into_an_input_without_one():
     @primitive
     def scaled(x, y):
         return x * y
@@ -52,6 +58,9 @@ def test_defvjp_by_argument_number_leaves_other_inputs_without_gradient():
     defvjp(scaled, lambda g, ans, x, y: g * y, argnums=(0,))
     x, y = RNG.normal(size=3), RNG.normal(size=3)
     np.testing.assert_allclose(cr.grad(lambda x: scaled(x, y).sum())(x), y)
+    with pytest.raises(MissingDerivativeError, match="scaled: no VJP .* argument 1"):
+        cr.grad(lambda y: scaled(x, y).sum())(y)
+    defvjp(scaled, None, argnums=(1,))
     np.testing.assert_array_equal(cr.grad(lambda y: scaled(x, y).sum())(y), np.zeros(3))
     scaled.defvjp(lambda g, ans, x, y: g * x, argnums=(1,))
     cr.check_grads(scaled, (x, y), order=2, modes=("rev", "fwd"))

@@ -20,6 +20,10 @@ class GradientError(ChainruleError, TypeError):
     """A gradient was asked for something that has none (an integer input, a non-scalar)."""
 
 
+class MissingDerivativeError(GradientError, NotImplementedError):
+    """A gradient reached an input of a primitive that has no VJP rule for it (defvjp)."""
+
+
 class AnomalyError(ChainruleError, FloatingPointError):
     """A NaN or inf appeared under `detect_anomaly` (names the op and the user's line)."""
 

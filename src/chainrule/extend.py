@@ -13,10 +13,12 @@
 
 - `primitive(forward)` or `primitive(numpy=f)(forward)`: `forward` gets raw arrays and
   returns one; the op records itself in the graph when a Tensor that requires grad goes in.
-- `op.defvjp(vjp_0, vjp_1, ...)` gives one VJP per positional input (None: no gradient),
-  `op.defvjp(vjp, argnums=(1,))` one input's, `op.defvjp_argnum(vjp)` one VJP
-  `vjp(argnum, g, ans, *args)` for ops with many inputs. `defvjp(op, ...)` and
-  `defvjp_argnum(op, vjp)` are the same as functions, as in autograd.
+- `op.defvjp(vjp_0, vjp_1, ...)` gives one VJP per positional input (None declares it not
+  differentiable: zero gradient), `op.defvjp(vjp, argnums=(1,))` one input's,
+  `op.defvjp_argnum(vjp)` one VJP `vjp(argnum, g, ans, *args)` for ops with many inputs.
+  `defvjp(op, ...)` and `defvjp_argnum(op, vjp)` are the same as functions, as in autograd.
+  A gradient that reaches an input with no rule raises `MissingDerivativeError` (a
+  NotImplementedError, as in autograd), never a silent zero.
 - A VJP is written with NumPy calls on its arguments: it then runs on arrays in a plain
   backward pass and on Tensors when the pass is differentiated again, so the op works to
   any order and in forward mode (chainrule derives forward mode from VJPs: there is no
@@ -27,6 +29,7 @@
 """
 
 from chainrule._core.tensor import Tensor, raw
+from chainrule.errors import MissingDerivativeError
 from chainrule.ops._axes import batch_ndim, expand_reduced, negative_axes
 from chainrule.ops._primitive import Primitive, primitive, unbroadcast
 from chainrule.ops.custom import custom_gradient
@@ -44,6 +47,7 @@ def defvjp_argnum(op, vjp):
 
 
 __all__ = [
+    "MissingDerivativeError",
     "Primitive",
     "Tensor",
     "batch_ndim",

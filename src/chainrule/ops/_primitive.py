@@ -14,7 +14,7 @@ from chainrule import _backend
 from chainrule._core import anomaly
 from chainrule._core.modes import modes
 from chainrule._core.tensor import Tensor
-from chainrule.errors import GradientError, ShapeError
+from chainrule.errors import GradientError, MissingDerivativeError, ShapeError
 from chainrule.ops.numpy_dispatch import register
 
 xp = _backend.xp
@@ -54,13 +54,14 @@ def match_input(cotangent, data):
 class Primitive:
     """A differentiable op: `forward` on raw arrays plus a VJP per input position."""
 
-    __slots__ = ("name", "forward", "vjps", "vjp_argnum", "__dict__")
+    __slots__ = ("name", "forward", "vjps", "vjp_argnum", "constant_args", "__dict__")
 
     def __init__(self, forward, name=None, numpy=None):
         self.name = name or forward.__name__.lstrip("_")
         self.forward = forward
         self.vjps = {}
         self.vjp_argnum = None
+        self.constant_args = set()
         self.__doc__ = forward.__doc__
         self.__wrapped__ = forward
         for numpy_function in numpy if isinstance(numpy, (tuple, list)) else [numpy]:
@@ -70,15 +71,19 @@ class Primitive:
     def defvjp(self, *vjps, argnums=None):
         """Give the VJP of each positional input in order, or of the inputs `argnums`.
 
-        A VJP is `vjp(g, ans, *args, **kwargs)`; None marks an input as not differentiable.
+        A VJP is `vjp(g, ans, *args, **kwargs)`; None declares an input not differentiable
+        (its gradient is zero, as in autograd). A gradient that reaches an input given
+        neither raises `MissingDerivativeError`: an undefined rule is never a silent zero.
         Returns the VJP when given one, so `@op.defvjp` works as a decorator.
         """
         positions = range(len(vjps)) if argnums is None else argnums
         for position, vjp in zip(positions, vjps, strict=True):
             if vjp is None:
                 self.vjps.pop(position, None)
+                self.constant_args.add(position)
             else:
                 self.vjps[position] = vjp
+                self.constant_args.discard(position)
         return vjps[0] if len(vjps) == 1 else None
 
     def defvjp_argnum(self, vjp):
@@ -96,12 +101,12 @@ class Primitive:
         raw = list(args)
         parents = []
         has_tensor = False
-        vjps = self.vjps
+        constant_args = self.constant_args
         for i, arg in enumerate(args):
             if isinstance(arg, Tensor):
                 has_tensor = True
                 raw[i] = arg.data
-                if arg.requires_grad and (i in vjps or self.vjp_argnum is not None):
+                if arg.requires_grad and i not in constant_args:
                     parents.append((i, arg))
         try:
             ans = self.forward(*raw, **kwargs)
@@ -133,8 +138,10 @@ class Primitive:
         for i, parent in node._parents:
             if self.vjp_argnum is not None:
                 parent_cotangent = self.vjp_argnum(i, cotangent, ans, *args, **kwargs)
-            else:
+            elif i in self.vjps:
                 parent_cotangent = self.vjps[i](cotangent, ans, *args, **kwargs)
+            else:
+                raise self.missing_vjp(i)
             if not create_graph and isinstance(parent_cotangent, Tensor):
                 parent_cotangent = parent_cotangent.data
             data = parent.data
@@ -144,6 +151,16 @@ class Primitive:
                 parent_cotangent = match_input(parent_cotangent, data)
             out.append((parent, parent_cotangent))
         return out
+
+    def missing_vjp(self, argnum):
+        """The error for a gradient that reaches input `argnum`, which has no VJP rule."""
+        return MissingDerivativeError(
+            f"{self.name}: no VJP is defined for argument {argnum}, and a gradient reaches it "
+            "(grad, jvp and the other transformations all need one). Define it with "
+            f"chainrule.extend.defvjp(op, vjp, argnums=({argnum},)), declare the argument "
+            f"not differentiable with defvjp(op, None, argnums=({argnum},)), or pass a "
+            "constant there (cr.stop_gradient)"
+        )
 
     def __repr__(self):
         return f"<chainrule primitive {self.name}>"

@@ -454,10 +454,22 @@ def _inside(x, lower, upper):
     return mask
 
 
+def _lower_binds(x, lower, upper):
+    """Where clip's value is `lower`: x below it, and `lower` not above `upper`."""
+    mask = raw(x) < raw(lower)
+    return mask if upper is None else mask & (raw(lower) <= raw(upper))
+
+
+def _upper_binds(x, lower, upper):
+    """Where clip's value is `upper`: NumPy's clip is minimum(maximum(x, lower), upper)."""
+    floor = raw(x) if lower is None else xp.maximum(raw(x), raw(lower))
+    return floor > raw(upper)
+
+
 clip.defvjp(
     lambda g, ans, x, lo, hi: g * _inside(x, lo, hi),
-    lambda g, ans, x, lo, hi: g * (raw(x) < raw(lo)),
-    lambda g, ans, x, lo, hi: g * (raw(x) > raw(hi)),
+    lambda g, ans, x, lo, hi: g * _lower_binds(x, lo, hi),
+    lambda g, ans, x, lo, hi: g * _upper_binds(x, lo, hi),
 )
 
 

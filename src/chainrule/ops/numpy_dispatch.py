@@ -74,6 +74,14 @@ NON_DIFFERENTIABLE_FUNCTIONS = {
     numpy.around,
     numpy.isrealobj,
     numpy.iscomplexobj,
+    numpy.isreal,
+    numpy.iscomplex,
+    numpy.isposinf,
+    numpy.isneginf,
+    numpy.fix,
+    numpy.array_equiv,
+    numpy.argpartition,
+    numpy.digitize,
     numpy.copyto,
 }
 

@@ -68,6 +68,7 @@ gammainc = _from_scipy(special.gammainc)
 gammaincc = _from_scipy(special.gammaincc)
 
 gammaln.defvjp(lambda g, ans, x: g * digamma(x))
+gammasgn.defvjp(None)
 gamma.defvjp(lambda g, ans, x: g * (ans * digamma(x)))
 digamma.defvjp(lambda g, ans, x: g * polygamma(1, x))
 polygamma.defvjp(
