@@ -63,3 +63,37 @@ def test_float32_stays_float32():
     a = (RNG.normal(size=(3, 3)) + 3 * np.eye(3)).astype(np.float32)
     grad = cr.grad(lambda a: linalg.solve_triangular(a, np.ones(3, np.float32)).sum())(a)
     assert grad.dtype == np.float32
+
+
+def test_expm_matches_scipy_and_finite_differences():
+    a = 0.5 * RNG.normal(size=(3, 3))
+    np.testing.assert_allclose(linalg.expm(a), scipy_linalg.expm(a))
+    check(linalg.expm, a)
+
+
+@pytest.mark.parametrize("lower", [True, False])
+def test_symmetric_routines_read_one_triangle_as_scipy_does(lower):
+    spd = RNG.normal(size=(3, 3))
+    spd = spd @ spd.T + np.eye(3)
+    junk = np.triu(RNG.normal(size=(3, 3)), 1) if lower else np.tril(RNG.normal(size=(3, 3)), -1)
+    a, b = spd + junk, RNG.normal(size=3)
+    options = {"lower": lower}
+    calls = [
+        (linalg.cholesky, scipy_linalg.cholesky, {}),
+        (linalg.eigh, scipy_linalg.eigh, {"eigvals_only": True}),
+    ]
+    for ours, theirs, extra in calls:
+        np.testing.assert_allclose(ours(a, **options, **extra), theirs(a, **options, **extra))
+        check(lambda a, ours=ours, extra=extra: ours(a, **options, **extra), a)
+    np.testing.assert_allclose(linalg.solve(a, b, assume_a="pos", **options),
+                               scipy_linalg.solve(a, b, assume_a="pos", **options))
+    check(lambda a, b: linalg.solve(a, b, assume_a="pos", **options), a, b)
+
+
+def test_general_routines_match_scipy_and_finite_differences():
+    a, b = RNG.normal(size=(3, 3)) + 2 * np.eye(3), RNG.normal(size=(3, 2))
+    np.testing.assert_allclose(linalg.inv(a), scipy_linalg.inv(a))
+    np.testing.assert_allclose(linalg.det(a), scipy_linalg.det(a))
+    np.testing.assert_allclose(linalg.solve(a, b, transposed=True),
+                               scipy_linalg.solve(a, b, transposed=True))
+    check(lambda a, b: linalg.solve(a, b, transposed=True), a, b)

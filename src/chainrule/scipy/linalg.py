@@ -1,5 +1,6 @@
-"""scipy.linalg, differentiable: solve_sylvester, sqrtm and solve_triangular, with VJPs
-written with these same functions, so they nest to any order.
+"""scipy.linalg, differentiable: solve_sylvester, sqrtm, expm and solve_triangular, with
+VJPs written with these same functions, so they nest to any order; and inv, det, solve,
+cholesky and eigh with SciPy's arguments, on chainrule's numpy.linalg.
 
 SciPy's own functions call np.asarray; these compute with SciPy on the raw arrays and
 record one primitive each. Cotangents with leading batch axes (from `jacobian`) are
@@ -9,6 +10,7 @@ solved one matrix at a time.
 import numpy as np
 import scipy.linalg
 
+from chainrule._core.tensor import raw
 from chainrule.errors import ShapeError
 from chainrule.ops._primitive import primitive
 
@@ -117,3 +119,80 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
     x = _solve_triangular(a, b[:, None] if vector else b, trans not in (0, "N"), lower,
                           unit_diagonal)
     return x[:, 0] if vector else x
+
+
+@primitive
+def _expm(a):
+    return scipy.linalg.expm(a)
+
+
+def _frechet(a, direction):
+    """The derivative of expm at a in `direction`: the top-right block of
+    expm([[a, direction], [0, a]]) (Najfeld and Havel)."""
+    n = a.shape[-1]
+    zeros = np.zeros(a.shape, dtype=np.result_type(raw(a), raw(direction)))
+    block = np.concatenate([np.concatenate([a, direction], axis=1),
+                            np.concatenate([zeros, a], axis=1)], axis=0)
+    return _expm(block)[:n, n:]
+
+
+@_expm.defvjp
+def _(g, ans, a):
+    return _per_matrix(g, 2, lambda row: _frechet(_transpose(a), row))
+
+
+def expm(A):  # noqa: N803 - SciPy's name
+    """The matrix exponential, as scipy.linalg.expm, for one square matrix."""
+    if np.ndim(A) != 2 or np.shape(A)[0] != np.shape(A)[1]:
+        raise ShapeError(f"expm: A must be one square matrix; got shape {np.shape(A)}")
+    return _expm(A)
+
+
+def _from_triangle(a, lower):
+    """The symmetric matrix that a's lower (or upper) triangle describes, as LAPACK reads
+    it."""
+    if lower:
+        return np.tril(a) + _transpose(np.tril(a, -1))
+    return np.triu(a) + _transpose(np.triu(a, 1))
+
+
+def inv(a, overwrite_a=False, check_finite=True):
+    """scipy.linalg.inv, differentiable."""
+    return np.linalg.inv(a)
+
+
+def det(a, overwrite_a=False, check_finite=True):
+    """scipy.linalg.det, differentiable."""
+    return np.linalg.det(a)
+
+
+_SYMMETRIC = ("sym", "symmetric", "her", "hermitian", "pos", "positive definite")
+
+
+def solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=True,
+          assume_a=None, transposed=False):
+    """scipy.linalg.solve, differentiable: general a, or symmetric / positive definite a
+    read from its `lower` (else upper) triangle."""
+    if assume_a in _SYMMETRIC:
+        a = _from_triangle(a, lower)
+    elif assume_a not in (None, "gen", "general"):
+        raise TypeError(f"chainrule.scipy.linalg.solve: assume_a={assume_a!r} is not "
+                        "supported (use None, 'gen', 'sym' or 'pos')")
+    return np.linalg.solve(_transpose(a) if transposed else a, b)
+
+
+def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
+    """scipy.linalg.cholesky: the upper factor U (a = U^T U) from a's upper triangle, or
+    the lower one from the lower triangle; differentiable in that triangle."""
+    factor = np.linalg.cholesky(_from_triangle(a, lower))
+    return factor if lower else np.conj(_transpose(factor))
+
+
+def eigh(a, b=None, *, lower=True, eigvals_only=False, **options):
+    """scipy.linalg.eigh for one symmetric matrix read from its `lower` (else upper)
+    triangle: eigenvalues, and eigenvectors unless `eigvals_only`."""
+    if b is not None or any(value not in (None, False, 1) for value in options.values()):
+        raise TypeError("chainrule.scipy.linalg.eigh supports neither b nor subsets of the "
+                        "spectrum")
+    uplo = "L" if lower else "U"
+    return np.linalg.eigvalsh(a, UPLO=uplo) if eigvals_only else np.linalg.eigh(a, UPLO=uplo)
