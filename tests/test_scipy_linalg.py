@@ -97,3 +97,16 @@ def test_general_routines_match_scipy_and_finite_differences():
     np.testing.assert_allclose(linalg.solve(a, b, transposed=True),
                                scipy_linalg.solve(a, b, transposed=True))
     check(lambda a, b: linalg.solve(a, b, transposed=True), a, b)
+
+
+@pytest.mark.parametrize("lower", [True, False])
+def test_cho_factor_and_cho_solve_match_scipy_and_finite_differences(lower):
+    spd = RNG.normal(size=(3, 3))
+    spd, b = spd @ spd.T + np.eye(3), RNG.normal(size=(3, 2))
+    c, is_lower = linalg.cho_factor(spd, lower=lower)
+    expected_c, _ = scipy_linalg.cho_factor(spd, lower=lower)
+    np.testing.assert_allclose(c, expected_c)
+    assert is_lower == lower
+    np.testing.assert_allclose(linalg.cho_solve((c, lower), b),
+                               scipy_linalg.cho_solve((expected_c, lower), b))
+    check(lambda a, b: linalg.cho_solve(linalg.cho_factor(symmetric(a), lower=lower), b), spd, b)

@@ -1,6 +1,7 @@
 """scipy.linalg, differentiable: solve_sylvester, sqrtm, expm and solve_triangular, with
 VJPs written with these same functions, so they nest to any order; and inv, det, solve,
-cholesky and eigh with SciPy's arguments, on chainrule's numpy.linalg.
+cholesky, cho_factor, cho_solve and eigh with SciPy's arguments, built on chainrule's
+numpy.linalg and solve_triangular.
 
 SciPy's own functions call np.asarray; these compute with SciPy on the raw arrays and
 record one primitive each. Cotangents with leading batch axes (from `jacobian`) are
@@ -196,3 +197,18 @@ def eigh(a, b=None, *, lower=True, eigvals_only=False, **options):
                         "spectrum")
     uplo = "L" if lower else "U"
     return np.linalg.eigvalsh(a, UPLO=uplo) if eigvals_only else np.linalg.eigh(a, UPLO=uplo)
+
+
+def cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
+    """scipy.linalg.cho_factor: (c, lower), c holding the Cholesky factor in its `lower`
+    (else upper) triangle and, as LAPACK leaves it, a's entries in the other."""
+    rest = np.triu(a, 1) if lower else np.tril(a, -1)
+    return cholesky(a, lower=lower) + rest, lower
+
+
+def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
+    """scipy.linalg.cho_solve: x with A x = b, for A's factor from cho_factor."""
+    c, lower = c_and_lower
+    if lower:
+        return solve_triangular(c, solve_triangular(c, b, lower=True), trans="T", lower=True)
+    return solve_triangular(c, solve_triangular(c, b, trans="T"), lower=False)
