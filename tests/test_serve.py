@@ -281,6 +281,7 @@ def test_the_sgd_step_is_w_minus_lr_times_the_gradient(served, seven):
 def test_the_page_and_its_files_are_served_from_the_package(client):
     page = client.get("/")
     assert page.status_code == 200 and "<canvas id=\"pad\"" in page.text
+    assert page.headers["content-security-policy"].startswith("default-src 'self'")
     for name in ("app.js", "style.css"):
         assert client.get(f"/static/{name}").status_code == 200
     everything = page.text + client.get("/static/app.js").text + \

@@ -73,15 +73,22 @@ def browser():
 
 @pytest.fixture
 def page(browser, url):
-    context = browser.new_context(viewport={"width": 1400, "height": 1250})
+    # The tests wait on JavaScript predicates, which the page's CSP (no eval) would refuse;
+    # test_the_page_loads_nothing_but_its_own_files keeps the CSP on.
+    context = browser.new_context(viewport={"width": 1400, "height": 1250}, bypass_csp=True)
     opened = context.new_page()
     opened.sent = []  # the canvas payloads the page posted, in order
     opened.on("request", lambda request: opened.sent.append(json.loads(request.post_data))
               if request.url.endswith("/api/analyze") else None)
+    errors = []  # script errors, refused loads (the page's CSP), failed requests
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.on("console", lambda message: errors.append(message.text)
+              if message.type == "error" else None)
     opened.goto(url)
     opened.wait_for_function("window.chainrule && window.chainrule.model !== null")
     yield opened
     context.close()
+    assert errors == []
 
 
 @pytest.fixture
@@ -266,7 +273,8 @@ def test_undo_and_clear_change_what_the_network_sees(page, screenshots):
 
 
 def test_a_finger_draws_as_the_mouse_does(browser, url, screenshots):
-    context = browser.new_context(viewport={"width": 1400, "height": 1250}, has_touch=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 1250}, has_touch=True,
+                                  bypass_csp=True)
     page = context.new_page()
     page.goto(url)
     page.wait_for_function("window.chainrule && window.chainrule.model !== null")
@@ -287,3 +295,26 @@ def test_a_finger_draws_as_the_mouse_does(browser, url, screenshots):
     assert page.locator("#bars").get_attribute("data-predicted") is not None
     page.screenshot(path=str(screenshots / "serve_touch.png"), full_page=True)
     context.close()
+
+
+def test_the_page_works_under_its_policy_and_loads_nothing_from_elsewhere(browser, url):
+    context = browser.new_context(viewport={"width": 1400, "height": 1250})
+    page = context.new_page()
+    errors, elsewhere = [], []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type == "error" else None)
+    page.on("request", lambda request: None if request.url.startswith(url)
+            or request.url.startswith("data:") else elsewhere.append(request.url))
+    page.goto(url)
+    page.locator("#model-source").filter(has_text="784-64-10").wait_for()
+    box = page.locator("#pad").bounding_box()
+    page.mouse.move(box["x"] + 140, box["y"] + 40)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 140, box["y"] + 240, steps=10)
+    page.mouse.up()
+    page.locator("#cost[data-value]").wait_for()
+    page.locator("#run-status").filter(has_text="no runs").or_(
+        page.locator("#run-status").filter(has_text="epoch")).wait_for()
+    context.close()
+    assert errors == [] and elsewhere == []

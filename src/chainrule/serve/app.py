@@ -43,6 +43,12 @@ POLL_SECONDS = 0.25
 """How often a followed run's metrics.jsonl is looked at."""
 HEARTBEAT_SECONDS = 5.0
 SESSION = re.compile(r"[A-Za-z0-9_-]{1,64}")
+PAGE_HEADERS = {
+    "Cache-Control": "no-cache",
+    # The page may load nothing but its own files: no CDN, no font service, no tracker.
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:",
+    "X-Content-Type-Options": "nosniff",
+}
 COMPUTING = 4
 """Drawings worked on at once; more wait their turn, so a flood of them from one page
 cannot take every worker thread from the others' light requests."""
@@ -61,7 +67,7 @@ def create_app(served, runs_root, *, max_body_bytes=MAX_BODY_BYTES, body_seconds
         return await _read_json(request, max_body_bytes, body_seconds)
 
     async def index(request):
-        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+        return FileResponse(STATIC / "index.html", headers=PAGE_HEADERS)
 
     async def model_info(request):
         served_run = runs.name_of(served.run_dir) if served.run_dir else None
