@@ -129,3 +129,13 @@ def test_chainrule_kernels_numpy_forces_the_numpy_backend(monkeypatch):
     monkeypatch.setenv("CHAINRULE_KERNELS", "numpy")
     monkeypatch.setattr(kernels, "_backend", None)
     assert kernels.backend() is kernels
+
+
+def test_float16_parameters_are_updated_by_the_numpy_kernel():
+    parameter = cr.Tensor(np.ones(4, np.float16), requires_grad=True)
+    optimizer = optim.Adam([parameter], lr=0.25)
+    parameter.grad = np.ones(4, np.float16)
+    optimizer.step()
+    assert parameter.dtype == np.float16
+    np.testing.assert_allclose(parameter.data, 0.75, rtol=1e-3)
+    assert kernels.backend(np.dtype(np.float16)) is kernels

@@ -1,8 +1,7 @@
 """Functions of Tensors for building networks: linear, activations, dropout, losses, accuracy."""
 
 from chainrule import _backend
-from chainrule._core.tensor import Tensor, raw
-from chainrule.extend import primitive
+from chainrule.extend import Tensor, primitive, raw
 from chainrule.nn.losses import cross_entropy, mse_loss, nll_loss, tutorial_cross_entropy
 from chainrule.nn.parameter import gradient_out, slot_of
 from chainrule.ops.elementwise import astype, relu, sigmoid, tanh

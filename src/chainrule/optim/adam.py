@@ -33,7 +33,7 @@ class Adam(Optimizer):
         correction2 = math.sqrt(1 - beta2 ** self.steps)
         decoupled = bool(weight_decay) and self.decoupled
         scalar = parameter.dtype.type
-        kernels.backend().adam(
+        kernels.backend(parameter.dtype).adam(
             parameter, gradient, exp_avg, exp_avg_sq, scalar(beta1), scalar(1 - beta1),
             scalar(beta2), scalar(1 - beta2), scalar(settings["eps"] * correction2),
             scalar(-lr * correction2 / (1 - beta1 ** self.steps)),

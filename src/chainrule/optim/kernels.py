@@ -28,11 +28,18 @@ CHUNK = 262144
 _backend = None
 
 
-def backend():
-    """The module that runs the updates: the numba one if it can be imported, else this."""
+COMPILED_DTYPES = ("float32", "float64")
+"""The dtypes the compiled kernels are built for; others (float16, complex) use NumPy's."""
+
+
+def backend(dtype=None):
+    """The module that runs updates of `dtype`: the numba one if it can be imported and
+    handles the dtype, else this one."""
     global _backend
     if _backend is None:
         _backend = _load()
+    if dtype is not None and str(dtype) not in COMPILED_DTYPES:
+        return sys.modules[__name__]
     return _backend
 
 

@@ -22,7 +22,7 @@ class SGD(Optimizer):
     def update(self, parameter, gradient, velocity=None):
         settings = self.hyperparameters
         scalar = parameter.dtype.type
-        kernels.backend().sgd(
+        kernels.backend(parameter.dtype).sgd(
             parameter, gradient, gradient if velocity is None else velocity,
             scalar(settings["lr"]), scalar(settings["momentum"]), bool(settings["nesterov"]),
             scalar(settings["weight_decay"]), self.steps % kernels.FLUSH_EVERY == 0,
