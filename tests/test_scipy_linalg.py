@@ -110,3 +110,13 @@ def test_cho_factor_and_cho_solve_match_scipy_and_finite_differences(lower):
     np.testing.assert_allclose(linalg.cho_solve((c, lower), b),
                                scipy_linalg.cho_solve((expected_c, lower), b))
     check(lambda a, b: linalg.cho_solve(linalg.cho_factor(symmetric(a), lower=lower), b), spd, b)
+
+
+@pytest.mark.parametrize("name", ["solve_triangular", "cho_factor", "expm", "sqrtm"])
+def test_scipys_own_function_on_a_tensor_names_the_replacement(name):
+    # solve_triangular and cho_factor pass through SciPy's private batching wrapper first.
+    call = {"solve_triangular": lambda a: scipy_linalg.solve_triangular(a, np.ones(2))}.get(
+        name, getattr(scipy_linalg, name)
+    )
+    with pytest.raises(cr.GradientError, match=rf"use chainrule\.scipy\.linalg\.{name} "):
+        cr.grad(lambda a: np.sum(call(a)))(np.eye(2))

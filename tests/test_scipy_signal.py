@@ -99,3 +99,8 @@ def test_bad_shapes_raise_shape_errors():
         signal.convolve(np.ones(3), np.ones((2, 2)))
     with pytest.raises(cr.ShapeError, match="valid mode"):
         signal.convolve(np.ones((3, 1)), np.ones((1, 3)), "valid")
+
+
+def test_scipys_own_convolve_on_a_tensor_names_the_replacement():
+    with pytest.raises(cr.GradientError, match=r"use chainrule\.scipy\.signal\.convolve "):
+        cr.grad(lambda a: scipy_signal.convolve(a, np.ones(2)).sum())(np.ones(3))

@@ -22,20 +22,34 @@ def replacement_hint():
 
 
 def _scipy_entry_frame(frame):
-    """The outermost SciPy frame of the calls that led to `frame` (NumPy frames skipped)."""
-    entry = None
+    """The outermost SciPy frame among the calls that led to `frame` (NumPy's skipped),
+    preferring SciPy's public subpackages to its private wrappers (scipy._lib)."""
+    public = private = None
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
-        if module.startswith("scipy."):
-            entry = frame
+        if module.startswith("scipy._"):
+            private = frame
+        elif module.startswith("scipy."):
+            public = frame
         elif not (module == "numpy" or module.startswith("numpy.")):
             break
         frame = frame.f_back
-    return entry
+    return public or private
+
+
+def _wrapped_function(frame):
+    """The public SciPy function that a private wrapper's frame is about to call."""
+    for value in frame.f_locals.values():
+        module = getattr(value, "__module__", None) or ""
+        if callable(value) and module.startswith("scipy.") and not module.startswith("scipy._"):
+            return module.split(".")[1], value.__name__
+    raise LookupError("no SciPy function in the wrapper's frame")
 
 
 def _public_name(frame):
     """(subpackage, path) of the SciPy function a frame runs: ("stats", "norm.logpdf")."""
+    if frame.f_globals["__name__"].startswith("scipy._"):
+        return _wrapped_function(frame)
     subpackage = frame.f_globals["__name__"].split(".")[1]
     function = frame.f_code.co_name
     owner = frame.f_locals.get("self")
