@@ -168,3 +168,15 @@ def test_flat_group_views_cut_a_flat_array_back_into_parameter_shapes():
     views = group.views(np.arange(7.0))
     np.testing.assert_array_equal(views[0], [[0, 1], [2, 3]])
     np.testing.assert_array_equal(views[1], [4, 5, 6])
+
+
+def test_a_parameter_whose_data_is_replaced_is_still_updated():
+    model = _model()
+    optimizer = optim.SGD(model.parameters(), lr=1.0)
+    weight = model.parameters()[0]
+    weight.data = np.zeros(weight.shape, np.float32)
+    for parameter in model.parameters():
+        parameter.grad = np.ones(parameter.shape, np.float32)
+    optimizer.step()
+    np.testing.assert_array_equal(weight.data, -1.0)
+    assert np.shares_memory(weight.data, optimizer.groups[0].data)

@@ -80,6 +80,7 @@ class FlatGroup:
             self.slices.append(slice(start, start + parameter.size))
             start += parameter.size
         self.data, self.grad = _tiled(self.parameters) or _pack(self.parameters, self.slices)
+        self.data_views = [parameter.data for parameter in self.parameters]
 
     def views(self, flat):
         """`flat` (an array like `data`) cut into one view per parameter, shaped like it."""
@@ -89,9 +90,12 @@ class FlatGroup:
         """Put every gradient into `grad`; the slices of the parameters that have one.
 
         A gradient written in place by backward is already there; any other is copied in.
+        A parameter whose `.data` was replaced by another array is taken back into `data`.
         """
         present = []
-        for parameter, part in zip(self.parameters, self.slices):
+        for index, (parameter, part) in enumerate(zip(self.parameters, self.slices)):
+            if parameter.data is not self.data_views[index]:
+                self._adopt(index)
             gradient = raw(parameter.grad)
             if gradient is None:
                 continue
@@ -105,6 +109,15 @@ class FlatGroup:
                                  f"{parameter.shape}")
             xp.copyto(self.grad[part].reshape(parameter.shape), gradient)
         return present
+
+
+    def _adopt(self, index):
+        parameter, view = self.parameters[index], self.data_views[index]
+        if parameter.data.shape != view.shape:
+            raise ShapeError(f"optimizer: {parameter.name or 'a parameter'} was given data of "
+                             f"shape {parameter.data.shape}, but it has shape {view.shape}")
+        xp.copyto(view, parameter.data)
+        parameter.data = view
 
 
 def flat_groups(parameters):
