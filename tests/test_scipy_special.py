@@ -293,3 +293,11 @@ def test_error_function_of_complex_input_is_holomorphic(name):
     sign = 1 if name == "erf" else -1
     np.testing.assert_allclose(cr.grad(f, holomorphic=True)(z[0]),
                                sign * 2 / np.sqrt(np.pi) * np.exp(-z[0] ** 2))
+
+
+def test_unsupported_scipy_ufunc_and_keyword_arguments_are_named():
+    x = cr.Tensor(np.array([1.5, 2.5]), requires_grad=True)
+    with pytest.raises(TypeError, match=r"scipy\.special\.zeta on Tensors"):
+        special.zeta(x, 2.0)
+    with pytest.raises(TypeError, match=r"scipy\.special\.gammaln with keyword arguments"):
+        special.gammaln(x, dtype=np.float32)

@@ -133,8 +133,17 @@ def array_ufunc(ufunc, method, inputs, kwargs):
     if op is None and _load_scipy_special_rules():
         op = UFUNCS.get(ufunc)
     if op is None:
-        raise _unsupported(f"numpy.{ufunc.__name__}")
+        raise _unsupported(_ufunc_name(ufunc))
     return op(*_lists_as_arrays(ufunc, inputs), **kwargs)
+
+
+def _ufunc_name(ufunc):
+    """numpy.exp, or scipy.special.zeta for one of SciPy's (whose ufunc may be _zeta)."""
+    name = ufunc.__name__
+    if getattr(numpy, name, None) is ufunc:
+        return f"numpy.{name}"
+    public = name.lstrip("_")
+    return f"scipy.special.{public}" if hasattr(sys.modules.get("scipy.special"), public) else name
 
 
 def _load_scipy_special_rules():

@@ -39,7 +39,10 @@ def _from_scipy(function, name=None):
     """A Primitive computing `function` (a scipy.special function) on raw arrays."""
     name = name or function.__name__
 
-    def forward(*args):
+    def forward(*args, **kwargs):
+        if kwargs:
+            raise TypeError(f"chainrule does not support scipy.special.{name} with keyword "
+                            f"arguments ({', '.join(kwargs)}) on Tensors")
         return _keep_float_dtype(xp.asarray(function(*args)), args)
 
     forward.__doc__ = f"scipy.special.{name}, differentiable."
