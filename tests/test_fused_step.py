@@ -139,3 +139,21 @@ def test_float16_parameters_are_updated_by_the_numpy_kernel():
     assert parameter.dtype == np.float16
     np.testing.assert_allclose(parameter.data, 0.75, rtol=1e-3)
     assert kernels.backend(np.dtype(np.float16)) is kernels
+
+
+def test_an_mlp_adam_step_through_the_public_api_is_one_kernel_call(monkeypatch):
+    calls = []
+
+    class Counting:
+        def adam(self, parameter, *rest):
+            calls.append(parameter.size)
+            kernels.adam(parameter, *rest)
+
+    monkeypatch.setattr(kernels, "_backend", Counting())
+    model = cr.nn.MLP((6, 5, 3), rng=np.random.default_rng(0))
+    optimizer = cr.optim.Adam(model.parameters())
+    loss = cr.nn.functional.cross_entropy(model(np.ones((2, 6), np.float32)), np.array([0, 2]))
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    assert calls == [6 * 5 + 5 + 5 * 3 + 3]
