@@ -301,3 +301,18 @@ def test_unsupported_scipy_ufunc_and_keyword_arguments_are_named():
         special.zeta(x, 2.0)
     with pytest.raises(TypeError, match=r"scipy\.special\.gammaln with keyword arguments"):
         special.gammaln(x, dtype=np.float32)
+
+
+@pytest.mark.parametrize("name", ["scipy.special.gammaln", "scipy.special.jv/jn_order_2",
+                                  "scipy.special.beta", "scipy.special.xlogy"])
+def test_vjp_and_jvp_results_are_differentiable_in_cotangents_and_tangents(name):
+    f, *samples = {**UNARY, **BINARY}[name]
+    primals = [sample((2,)) for sample in samples]
+    n = len(primals)
+    cotangent = RNG.normal(size=np.shape(f(*primals)))
+    for i in range(n):
+        cr.check_grads(lambda *xs, i=i: cr.vjp(f, *xs[:n])[1](xs[n])[i], (*primals, cotangent),
+                       modes=("rev", "fwd"))
+    tangents = [RNG.normal(size=np.shape(p)) for p in primals]
+    cr.check_grads(lambda *xs: cr.jvp(f, xs[:n], xs[n:])[1], (*primals, *tangents),
+                   modes=("rev", "fwd"))
