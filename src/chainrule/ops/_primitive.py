@@ -13,7 +13,8 @@ Complex numbers follow autograd's and JAX's convention: a holomorphic op's VJP i
 from chainrule import _backend
 from chainrule._core import anomaly
 from chainrule._core.modes import modes
-from chainrule._core.tensor import Tensor
+from chainrule._core.tensor import Tensor, raw
+from chainrule._tree import tree_flatten, tree_map
 from chainrule.errors import GradientError, MissingDerivativeError, ShapeError
 from chainrule.ops.numpy_dispatch import register
 
@@ -98,50 +99,96 @@ class Primitive:
                 f"{self.name}: Tensor passed by keyword ({', '.join(names)}); pass it "
                 "positionally, so that its gradient is not silently dropped"
             )
-        raw = list(args)
+        raw_args = list(args)
         parents = []
         has_tensor = False
         constant_args = self.constant_args
+        recorded = None
         for i, arg in enumerate(args):
             if isinstance(arg, Tensor):
                 has_tensor = True
-                raw[i] = arg.data
+                raw_args[i] = arg.data
                 if arg.requires_grad and i not in constant_args:
                     parents.append((i, arg))
+            elif type(arg) in _CONTAINERS and _holds_tensor(arg):
+                has_tensor = True
+                raw_args[i] = tree_map(raw, arg)
+                if i not in constant_args and _add_leaf_parents(i, arg, parents):
+                    recorded = recorded or {}
+                    recorded[i] = arg
         try:
-            ans = self.forward(*raw, **kwargs)
+            if modes.transform_depth:
+                ans = self._opaque_forward(raw_args, kwargs)
+            else:
+                ans = self.forward(*raw_args, **kwargs)
         except ValueError as error:
-            raise _shape_error(self.name, raw, error) from None
+            raise _shape_error(self.name, raw_args, error) from None
         if not has_tensor:
             return ans
         if modes.anomaly:
-            anomaly.check_output(self, raw, ans)
+            anomaly.check_output(self, raw_args, ans)
         if parents and modes.grad_enabled:
-            node = Tensor._from_op(ans, self, raw, kwargs, parents)
+            if recorded:
+                for i, container in recorded.items():
+                    raw_args[i] = container
+            node = Tensor._from_op(ans, self, raw_args, kwargs, parents)
             if modes.anomaly:
                 node._trace = anomaly.user_frame()
             return node
         return Tensor._constant(ans)
 
+    def _opaque_forward(self, raw_args, kwargs):
+        """The forward run as outside any transformation: a forward that calls `cr.vjp` or
+        `cr.grad` itself (a fixed-point solver) gets arrays back, as it would at top level."""
+        depth = modes.transform_depth
+        modes.transform_depth = 0
+        try:
+            ans = self.forward(*raw_args, **kwargs)
+        finally:
+            modes.transform_depth = depth
+        if isinstance(ans, Tensor):
+            if ans.requires_grad and modes.grad_enabled:
+                raise GradientError(
+                    f"{self.name}: its forward returned a Tensor in a graph, so it uses a "
+                    "Tensor it closes over; a primitive is differentiated only in its "
+                    "arguments: pass that Tensor as an argument"
+                )
+            ans = ans.data
+        return ans
+
     def vjp(self, node, cotangent, batch_ndim, create_graph):
         """Pairs (parent, cotangent for parent) for the op that made `node`."""
-        if create_graph:
-            args = list(node._args)
-            for i, parent in node._parents:
+        args = list(node._args)
+        containers = {}
+        for i, parent in node._parents:
+            if i in containers:
+                continue
+            if type(args[i]) in _CONTAINERS:
+                containers[i] = args[i]
+                if not create_graph:
+                    args[i] = tree_map(raw, args[i])
+            elif create_graph:
                 args[i] = parent
-            ans = node
-        else:
-            args = node._args
-            ans = node.data
+        ans = node if create_graph else node.data
         kwargs = node._kwargs
         out = []
+        per_container = {}
         for i, parent in node._parents:
-            if self.vjp_argnum is not None:
+            if i in per_container:
+                parent_cotangent = per_container[i]
+            elif self.vjp_argnum is not None:
                 parent_cotangent = self.vjp_argnum(i, cotangent, ans, *args, **kwargs)
             elif i in self.vjps:
                 parent_cotangent = self.vjps[i](cotangent, ans, *args, **kwargs)
             else:
                 raise self.missing_vjp(i)
+            if i in containers:
+                per_container[i] = parent_cotangent
+                parent_cotangent = _leaf_cotangent(
+                    parent_cotangent, containers[i], parent, self.name, i
+                )
+                if parent_cotangent is None:
+                    continue
             if not create_graph and isinstance(parent_cotangent, Tensor):
                 parent_cotangent = parent_cotangent.data
             data = parent.data
@@ -164,6 +211,74 @@ class Primitive:
 
     def __repr__(self):
         return f"<chainrule primitive {self.name}>"
+
+
+_CONTAINERS = (tuple, list, dict)
+
+
+def _holds_tensor(container):
+    """True when a Tensor sits anywhere inside nested tuples, lists and dicts."""
+    items = container.values() if type(container) is dict else container
+    return any(
+        isinstance(item, Tensor) or (type(item) in _CONTAINERS and _holds_tensor(item))
+        for item in items
+    )
+
+
+def _add_leaf_parents(position, container, parents):
+    """Add each Tensor requiring grad inside `container` (once each) as a parent."""
+    added = set()
+    for leaf in tree_flatten(container)[0]:
+        if isinstance(leaf, Tensor) and leaf.requires_grad and id(leaf) not in added:
+            added.add(id(leaf))
+            parents.append((position, leaf))
+    return bool(added)
+
+
+def _leaf_cotangent(cotangent, container, parent, name, position):
+    """The part of a container argument's cotangent (same structure) that goes to `parent`.
+
+    A Tensor found at several places in the container gets the sum; None means zero.
+    """
+    leaves, treedef = tree_flatten(container)
+    if type(cotangent) not in _CONTAINERS:
+        raise GradientError(
+            f"{name}: argument {position} is a {type(container).__name__} but its VJP "
+            f"returned {type(cotangent).__name__}; return one cotangent per item, in the "
+            "argument's structure"
+        )
+    try:
+        cotangent_leaves = tree_flatten(_fill_none(cotangent, treedef))[0]
+    except (TypeError, ValueError, KeyError, IndexError):
+        cotangent_leaves = []
+    if len(cotangent_leaves) != len(leaves):
+        raise GradientError(
+            f"{name}: the VJP of argument {position} returned a cotangent whose structure "
+            f"differs from the argument's ({len(leaves)} arrays)"
+        )
+    total = None
+    for leaf, leaf_cotangent in zip(leaves, cotangent_leaves, strict=True):
+        if leaf is parent and leaf_cotangent is not _ZERO:
+            total = leaf_cotangent if total is None else total + leaf_cotangent
+    return total
+
+
+_ZERO = object()
+"""Stands for a None (zero) cotangent of one leaf while structures are matched."""
+
+
+def _fill_none(cotangent, treedef):
+    """`cotangent` with each None that stands for a whole leaf replaced by `_ZERO`."""
+    if treedef is None:
+        return _ZERO if cotangent is None else cotangent
+    children = treedef[2] if treedef[0] is dict else treedef[1]
+    if cotangent is None:
+        return [_fill_none(None, child) for child in children]
+    if treedef[0] is dict:
+        return [_fill_none(cotangent.get(key), child) for key, child in zip(treedef[1], children)]
+    if len(cotangent) != len(children):
+        raise ValueError("structure")
+    return [_fill_none(item, child) for item, child in zip(cotangent, children)]
 
 
 def primitive(forward=None, *, name=None, numpy=None):
