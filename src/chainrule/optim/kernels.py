@@ -59,7 +59,8 @@ def adam(parameter, gradient, exp_avg, exp_avg_sq, beta1, one_minus_beta1, beta2
     """m <- beta1 m + (1 - beta1) g, v <- beta2 v + (1 - beta2) g^2, then
     p <- p * shrink + m / (sqrt(v) + eps) * step_size, with g + weight_decay p for g when
     weight_decay (L2) is not 0. Scalars are in the arrays' dtype."""
-    scratch, below = _scratch(parameter)
+    scratch = _scratch(parameter.dtype)
+    below = _scratch(bool) if flush else None
     for start in range(0, parameter.size, CHUNK):
         part = slice(start, start + CHUNK)
         p, g, m, v = parameter[part], gradient[part], exp_avg[part], exp_avg_sq[part]
@@ -88,7 +89,8 @@ def adam(parameter, gradient, exp_avg, exp_avg_sq, beta1, one_minus_beta1, beta2
 def sgd(parameter, gradient, velocity, lr, momentum, nesterov, weight_decay, flush, tiny):
     """p <- p - lr d, with d = g (+ weight_decay p) or, with momentum mu, the velocity
     b <- mu b + g (d = b, or g + mu b for Nesterov). Scalars are in the arrays' dtype."""
-    scratch, below = _scratch(parameter)
+    scratch = _scratch(parameter.dtype)
+    below = _scratch(bool) if flush and momentum else None
     for start in range(0, parameter.size, CHUNK):
         part = slice(start, start + CHUNK)
         p, g = parameter[part], gradient[part]
@@ -121,10 +123,9 @@ def _flush(values, scratch, below, tiny):
 _scratch_arrays = threading.local()
 
 
-def _scratch(like):
-    """A chunk-sized scratch array of `like`'s dtype and a boolean one, reused across steps
-    (one pair per thread)."""
+def _scratch(dtype):
+    """A chunk-sized array of `dtype`, reused across steps (one per thread)."""
     arrays = vars(_scratch_arrays)
-    if like.dtype not in arrays:
-        arrays[like.dtype] = (xp.empty(CHUNK, dtype=like.dtype), xp.empty(CHUNK, dtype=bool))
-    return arrays[like.dtype]
+    if dtype not in arrays:
+        arrays[dtype] = xp.empty(CHUNK, dtype=dtype)
+    return arrays[dtype]
