@@ -49,13 +49,14 @@ def digit_from_grey(grey, source):
     picture is taken as background). `source` names the picture (a path, or "canvas") in
     the DataError raised when nothing is drawn.
     """
-    grey = np.asarray(grey, dtype=np.float32)
+    grey = np.clip(np.asarray(grey, dtype=np.float32), 0, 1)
     if grey.ndim != 2 or min(grey.shape) < 2 or np.ptp(grey) < MIN_CONTRAST:
         raise DataError(f"{source}: the picture is blank (nothing drawn)")
     ink = _ink(grey)
     threshold = _otsu_threshold(ink)
     strokes = ink >= threshold
-    if strokes.all() or ink[strokes].mean() - ink[~strokes].mean() < MIN_CONTRAST:
+    if strokes.all() or not strokes.any() or (
+            ink[strokes].mean() - ink[~strokes].mean() < MIN_CONTRAST):
         raise DataError(f"{source}: the picture is blank (nothing drawn)")
     digit = _digit_strokes(strokes)
     values = np.where(_widen(digit, _edge_width(digit)), ink, 0)
@@ -94,8 +95,9 @@ def _background(grey, dark_ink):
     side = -1.0 if dark_ink else 1.0
     background = side * (sample - _otsu_threshold(sample)) < 0
     for _ in range(3):
-        kept = design[background]
-        coefficients = np.linalg.solve(kept.T @ kept, kept.T @ sample[background])
+        kept = design[background]  # a least-squares fit; lstsq copes with too few points
+        coefficients = np.linalg.lstsq(kept.T @ kept, kept.T @ sample[background],
+                                       rcond=None)[0]
         residual = side * (sample - design @ coefficients)
         spread = 1.4826 * np.median(np.abs(residual[background]))
         background = residual <= max(4 * spread, MIN_CONTRAST / 4)
