@@ -19,6 +19,8 @@ import io
 import os
 import re
 import shlex
+import subprocess
+import sys
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,11 +103,19 @@ def sandbox(tmp_path_factory):
 
 @pytest.mark.parametrize("path", [path for path in DOCS if any(
     block.language == "python" for block in code_blocks(path))], ids=lambda path: path.name)
-def test_python_blocks_run_and_print_what_the_text_says(path, sandbox, monkeypatch):
-    monkeypatch.chdir(sandbox)
-    namespace = {"__name__": f"docs_{path.stem}"}
+def test_python_blocks_run_and_print_what_the_text_says(path, sandbox):
+    """Each file in a fresh interpreter, as a reader would run it (the docs may register
+    ops or set options that must not leak into the other tests)."""
+    result = subprocess.run([sys.executable, __file__, str(path)], cwd=sandbox,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-4000:]
+
+
+def run_file(path):
+    """Run the python blocks of one Markdown file in order, in one namespace."""
+    namespace = {"__name__": f"docs_{Path(path).stem}"}
     for block in blocks_of("python"):
-        if block.path == path:
+        if block.path == Path(path):
             run_block(block, namespace)
 
 
@@ -318,3 +328,7 @@ def test_the_checker_reads_numbers_as_printed():
     check_stated(np.zeros((3, 2)), "dloss/dW, shape (3, 2)", "here")
     assert lines_match("C = -ln y_2 = -ln 0.31 = 1.17118", "  C = -ln y_2 = -ln 0.31 = 1.17118")
     assert not lines_match("C = 1.17118", "C = 1.17119")
+
+
+if __name__ == "__main__":
+    run_file(sys.argv[1])
