@@ -77,7 +77,8 @@ class Trainer:
         try:
             results = self._run(resume)
         except BaseException:
-            self.run_dir.release(discard=self.fresh and self.saved_at is None)
+            self.run_dir.release(
+                discard=self.fresh and not self.run_dir.checkpoint_path.exists())
             raise
         self.run_dir.release()
         return results
