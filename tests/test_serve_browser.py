@@ -229,11 +229,11 @@ def test_a_runs_curves_update_as_metrics_jsonl_grows(page, runs_root, run_dir, s
                        "val_loss": rows[0]["val_loss"] / epoch ** 0.5,
                        "train_accuracy": 1 - (1 - rows[0]["train_accuracy"]) / epoch}
             for epoch in (1, 2, 3)]
-    run = runs_root / "live"
+    run = runs_root / "live"  # started after the page was opened: listed when the list is
     run.mkdir()
     (run / "metrics.jsonl").write_text(json.dumps(rows[0]) + "\n")
-    page.reload()
-    page.wait_for_function("window.chainrule && window.chainrule.model !== null")
+    page.focus("#run-select")
+    page.locator("#run-select option[value='live']").wait_for(state="attached")
     page.select_option("#run-select", "live")
     chart = page.locator("#loss-chart")
     for count in (1, 2, 3):

@@ -513,11 +513,19 @@ const SERIES = {
 };
 const TITLES = {"loss-chart": "loss per epoch", "accuracy-chart": "accuracy per epoch"};
 
+// Lists the runs under the runs root; follows the served model's run (else the newest)
+// unless one is being followed already. Runs started later appear when the list is opened.
 async function loadRuns() {
   const response = await fetch("/api/runs");
   const data = await response.json();
   const select = $("run-select");
+  const following = state.events ? select.value : null;
   select.replaceChildren(...data.runs.map((name) => new Option(name, name)));
+  if (following !== null) {
+    if (!data.runs.includes(following)) select.add(new Option(following, following));
+    select.value = following;
+    return;
+  }
   if (!data.runs.length) {
     $("run-status").textContent = `no runs under ${data.root}`;
     return;
@@ -526,6 +534,7 @@ async function loadRuns() {
   select.value = own && data.runs.includes(own) ? own : data.runs[0];
   follow(select.value);
 }
+$("run-select").addEventListener("focus", loadRuns);
 $("run-select").addEventListener("change", (event) => follow(event.target.value));
 
 function follow(name) {
