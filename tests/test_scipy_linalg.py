@@ -120,3 +120,13 @@ def test_scipys_own_function_on_a_tensor_names_the_replacement(name):
     )
     with pytest.raises(cr.GradientError, match=rf"use chainrule\.scipy\.linalg\.{name} "):
         cr.grad(lambda a: np.sum(call(a)))(np.eye(2))
+
+
+@pytest.mark.parametrize("l_and_u", [(1, 1), (0, 2), (2, 0)])
+def test_solve_banded_matches_scipy_and_finite_differences(l_and_u):
+    ab = RNG.normal(size=(sum(l_and_u) + 1, 4))
+    ab[l_and_u[1]] += 4
+    b = RNG.normal(size=(4, 2))
+    np.testing.assert_allclose(linalg.solve_banded(l_and_u, ab, b),
+                               scipy_linalg.solve_banded(l_and_u, ab, b))
+    check(lambda ab, b: linalg.solve_banded(l_and_u, ab, b), ab, b)

@@ -1,7 +1,7 @@
 """scipy.linalg, differentiable: solve_sylvester, sqrtm, expm and solve_triangular, with
 VJPs written with these same functions, so they nest to any order; and inv, det, solve,
-cholesky, cho_factor, cho_solve and eigh with SciPy's arguments, built on chainrule's
-numpy.linalg and solve_triangular.
+cholesky, cho_factor, cho_solve, eigh and solve_banded with SciPy's arguments, built on
+chainrule's numpy.linalg and solve_triangular.
 
 SciPy's own functions call np.asarray; these compute with SciPy on the raw arrays and
 record one primitive each. Cotangents with leading batch axes (from `jacobian`) are
@@ -212,3 +212,19 @@ def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
     if lower:
         return solve_triangular(c, solve_triangular(c, b, lower=True), trans="T", lower=True)
     return solve_triangular(c, solve_triangular(c, b, trans="T"), lower=False)
+
+
+def solve_banded(l_and_u, ab, b, overwrite_ab=False, overwrite_b=False, check_finite=True):
+    """scipy.linalg.solve_banded: x with A x = b for A given by its diagonals,
+    ab[u + i - j, j] = A[i, j]; differentiable in ab (its entries inside the band) and b,
+    to any order, through a dense solve (fine for the small systems it is meant for)."""
+    lower, upper = (int(n) for n in l_and_u)
+    if np.ndim(ab) != 2 or np.shape(ab)[0] != lower + upper + 1:
+        raise ShapeError(f"solve_banded: ab of shape {np.shape(ab)} does not hold "
+                         f"{lower} + {upper} + 1 diagonals")
+    n = np.shape(ab)[1]
+    rows, columns = np.indices((n, n))
+    diagonal = upper + rows - columns
+    inside = (diagonal >= 0) & (diagonal <= lower + upper)
+    dense = np.where(inside, ab[np.clip(diagonal, 0, lower + upper), columns], 0.0)
+    return np.linalg.solve(dense, b)
