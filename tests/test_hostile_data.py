@@ -118,3 +118,33 @@ def test_a_fifo_picture_is_refused_and_the_others_are_still_classified(tmp_path,
     result = chainrule("predict", mnist_shaped_model, fifo, tmp_path / "digit.npy", timeout=60)
     assert_one_line_error(result, fifo, "is a FIFO (named pipe), not a regular picture")
     assert "digit.npy" in result.stdout
+
+
+def test_every_reader_refuses_a_fifo_at_once(tmp_path):
+    """Opening a FIFO for reading blocks until a writer comes: each reader must refuse it
+    without opening it that way (a thread that blocked would still be running)."""
+    import threading
+
+    from chainrule.data import load_digit_image, read_idx
+    from chainrule.errors import ChainruleError
+    from chainrule.training import load_checkpoint
+
+    readers = {"pipe.npz": load_checkpoint, "pipe.png": load_digit_image,
+               "pipe.npy": load_digit_image, "pipe.idx.gz": read_idx, "pipe.idx": read_idx}
+    outcomes = {}
+    for name, read in readers.items():
+        os.mkfifo(tmp_path / name)
+
+        def attempt(name=name, read=read):
+            try:
+                read(tmp_path / name)
+            except ChainruleError as error:
+                outcomes[name] = str(error)
+
+        thread = threading.Thread(target=attempt, daemon=True)
+        thread.start()
+        thread.join(timeout=5)
+        assert not thread.is_alive(), f"reading the FIFO {name} blocked"
+    for name, message in outcomes.items():
+        assert f"{tmp_path / name}: is a FIFO (named pipe)" in message
+    assert sorted(outcomes) == sorted(readers)
