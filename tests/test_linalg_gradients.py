@@ -351,3 +351,18 @@ def test_results_are_tuples_with_numpy_field_names():
                                                   if hasattr(getattr(mine, field), "data")
                                                   else getattr(mine, field)),
                                        getattr(numpy_result, field))
+
+
+@pytest.mark.parametrize(
+    "f, a",
+    [
+        (np.linalg.inv, np.zeros((2, 2))),
+        (lambda a: np.linalg.solve(a, np.ones(2)), np.ones((2, 2))),
+        (np.linalg.cholesky, -np.eye(3)),
+    ],
+)
+def test_a_failing_matrix_routine_raises_linalg_error_naming_op_and_shape(f, a):
+    with pytest.raises(cr.LinAlgError, match=r"(inv|solve|cholesky): .*shape \((2, 2|3, 3)\)"):
+        f(cr.Tensor(a, requires_grad=True))
+    with pytest.raises(np.linalg.LinAlgError):
+        f(cr.Tensor(a, requires_grad=True))

@@ -26,6 +26,7 @@ from chainrule.errors import (
     DataError,
     DownloadError,
     GradientError,
+    LinAlgError,
     ShapeError,
 )
 from chainrule.ops import *  # noqa: F403 - the primitives are the package's vocabulary
@@ -70,6 +71,7 @@ __all__ = [
     "DataError",
     "DownloadError",
     "GradientError",
+    "LinAlgError",
     "ShapeError",
     "Tensor",
     "check_grads",

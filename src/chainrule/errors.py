@@ -1,5 +1,7 @@
 """chainrule's own exception types: each names what went wrong in the user's terms."""
 
+import numpy
+
 
 def reason(exc):
     """The first line of a low-level exception's message (its type's name when empty),
@@ -14,6 +16,11 @@ class ChainruleError(Exception):
 
 class ShapeError(ChainruleError, ValueError):
     """An op was given operands whose shapes do not fit (names the op and the shapes)."""
+
+
+class LinAlgError(ChainruleError, numpy.linalg.LinAlgError):
+    """A matrix routine failed (singular, not positive definite, no convergence); names the
+    op and the matrix shape. It is also NumPy's LinAlgError, so existing handlers catch it."""
 
 
 class GradientError(ChainruleError, TypeError):

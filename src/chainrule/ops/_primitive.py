@@ -15,7 +15,7 @@ from chainrule._core import anomaly
 from chainrule._core.modes import modes
 from chainrule._core.tensor import Tensor, raw
 from chainrule._tree import tree_flatten, tree_map
-from chainrule.errors import GradientError, MissingDerivativeError, ShapeError
+from chainrule.errors import ChainruleError, GradientError, MissingDerivativeError, ShapeError
 from chainrule.ops.numpy_dispatch import register
 
 xp = _backend.xp
@@ -122,6 +122,8 @@ class Primitive:
             else:
                 ans = self.forward(*raw_args, **kwargs)
         except ValueError as error:
+            if isinstance(error, ChainruleError):
+                raise
             raise _shape_error(self.name, raw_args, error) from None
         if not has_tensor:
             return ans

@@ -14,7 +14,7 @@ from chainrule._core.tensor import Tensor, raw
 from chainrule.errors import GradientError
 from chainrule.ops._packing import named_result, pack, unpack
 from chainrule.ops._primitive import primitive
-from chainrule.ops.linalg_solve import matrix_transpose
+from chainrule.ops.linalg_solve import matrix_transpose, reports_linalg_errors
 from chainrule.ops.numpy_dispatch import register
 from chainrule.ops.shape import concatenate
 
@@ -118,6 +118,7 @@ def _null_space_vjp(name):
 
 
 @primitive
+@reports_linalg_errors
 def _cholesky(a, upper=False):
     return xp.linalg.cholesky(a, upper=upper)
 
@@ -140,6 +141,7 @@ def cholesky(a, upper=False):
 
 
 @primitive
+@reports_linalg_errors
 def _eigh(a, UPLO="L"):  # noqa: N803 - NumPy's name
     return pack(xp.linalg.eigh(a, UPLO=UPLO), (1, 2))
 
@@ -172,6 +174,7 @@ def eigvalsh(a, UPLO="L"):  # noqa: N803
 
 
 @primitive
+@reports_linalg_errors
 def _eig(a):
     return pack(xp.linalg.eig(a), (1, 2))
 
@@ -210,6 +213,7 @@ def _svd_shapes(m, n):
 
 
 @primitive
+@reports_linalg_errors
 def _svd(a, full_matrices=True, hermitian=False):
     """The thin factors, sliced from the call NumPy makes (so values match its full one)."""
     u, s, vh = xp.linalg.svd(a, full_matrices=full_matrices, hermitian=hermitian)
@@ -224,6 +228,7 @@ def _(g, ans, a, full_matrices=True, hermitian=False):
 
 
 @primitive
+@reports_linalg_errors
 def _svd_completion(a, hermitian=False):
     """The columns of U and rows of Vh past min(m, n) in a full SVD (a null space basis)."""
     u, s, vh = xp.linalg.svd(a, full_matrices=True, hermitian=hermitian)
@@ -265,6 +270,7 @@ def _thin_svd_vjp(gu, gs, gvh, u, s, vh):
 
 
 @primitive
+@reports_linalg_errors
 def _singular_values(a, hermitian=False):
     return xp.linalg.svd(a, compute_uv=False, hermitian=hermitian)
 
@@ -299,6 +305,7 @@ def _qr_shapes(m, n):
 
 
 @primitive
+@reports_linalg_errors
 def _qr(a, complete=False):
     """The reduced factors, sliced from the call NumPy makes (so values match its own)."""
     q, r = xp.linalg.qr(a, mode="complete" if complete else "reduced")
@@ -321,6 +328,7 @@ def _(g, ans, a, complete=False):
 
 
 @primitive
+@reports_linalg_errors
 def _qr_completion(a):
     """The columns of a complete Q past n for a tall (m, n) matrix (a null space basis)."""
     return xp.linalg.qr(a, mode="complete")[0][..., :, a.shape[-1] :]

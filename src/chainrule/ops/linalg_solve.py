@@ -5,11 +5,13 @@ Every function stacks over leading batch axes as NumPy's does. The rules follow 
 is invertible (pinv: where its rank does not change).
 """
 
+import functools
+
 import numpy
 
 from chainrule import _backend
 from chainrule._core.tensor import raw
-from chainrule.errors import ShapeError
+from chainrule.errors import LinAlgError, ShapeError, reason
 from chainrule.ops._packing import named_result
 from chainrule.ops._primitive import primitive
 from chainrule.ops.linalg import matmul
@@ -18,6 +20,22 @@ from chainrule.ops.numpy_dispatch import register
 xp = _backend.xp
 
 SlogdetResult = named_result("SlogdetResult", ["sign", "logabsdet"])
+
+
+def reports_linalg_errors(forward):
+    """`forward` with NumPy's LinAlgError raised as chainrule's, naming the op and shape."""
+    name = forward.__name__.lstrip("_")
+
+    @functools.wraps(forward)
+    def checked(a, *args, **kwargs):
+        try:
+            return forward(a, *args, **kwargs)
+        except numpy.linalg.LinAlgError as error:
+            raise LinAlgError(
+                f"{name}: {reason(error)} (a matrix of shape {numpy.shape(a)})"
+            ) from None
+
+    return checked
 
 
 def matrix_transpose(x):
@@ -31,6 +49,7 @@ def _as_matrix_cotangent(g):
 
 
 @primitive(numpy=numpy.linalg.inv)
+@reports_linalg_errors
 def inv(a):
     """The inverse of each square matrix in a stack: (..., n, n) -> (..., n, n)."""
     return xp.linalg.inv(a)
@@ -70,6 +89,7 @@ def slogdet(a):
 
 
 @primitive(numpy=numpy.linalg.solve)
+@reports_linalg_errors
 def solve(a, b):
     """x with a @ x = b. As in NumPy 2, b is one vector only when b.ndim == 1; otherwise
     b is a stack of (n, k) matrices: (..., n, n), (n,) or (..., n, k) -> x."""
@@ -97,6 +117,7 @@ solve.defvjp(_solve_vjp_a, _solve_vjp_b)
 
 
 @primitive(numpy=numpy.linalg.pinv)
+@reports_linalg_errors
 def pinv(a, rcond=None, hermitian=False, rtol=None):
     """The Moore-Penrose pseudo-inverse; differentiable where the rank stays constant."""
     if rcond is None and rtol is None:
