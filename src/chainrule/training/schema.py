@@ -135,7 +135,8 @@ REQUIRED_MODEL_KEYS = ("sizes", "activation", "dropout", "loss", "dtype")
 def problems(values, specs, required=(), where=""):
     """A message for each value in `values` (a dict) that breaks its spec in `specs`."""
     if not isinstance(values, dict):
-        return [f"{where or 'the value'} must be a JSON object, got {type(values).__name__}"]
+        return [f"{where} must be a JSON object, got {type(values).__name__}" if where else
+                f"must hold a JSON object, got {type(values).__name__}"]
     found = [f"{where}{name} is missing" for name in required if name not in values]
     for name, value in values.items():
         spec = specs.get(name)
