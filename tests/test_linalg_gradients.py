@@ -129,6 +129,39 @@ def test_solve_refuses_a_stack_of_vectors_as_numpy_2_does():
         np.linalg.solve(cr.Tensor(a, requires_grad=True), b)
 
 
+ARRAY_API = {
+    "linalg.matrix_norm": lambda a: np.linalg.matrix_norm(a, ord="nuc", keepdims=True),
+    "linalg.vector_norm": lambda a: np.linalg.vector_norm(a, axis=(0, -1), ord=3),
+    "linalg.vector_norm/all": lambda a: np.linalg.vector_norm(a, keepdims=True),
+    "linalg.matrix_transpose": np.linalg.matrix_transpose,
+    "matrix_transpose": np.matrix_transpose,
+    "linalg.trace": lambda a: np.linalg.trace(a, offset=1),
+    "linalg.diagonal": lambda a: np.linalg.diagonal(a, offset=-1),
+    "linalg.outer": lambda a: np.linalg.outer(a[0, 0], a[1, 1]),
+    "linalg.cross": lambda a: np.linalg.cross(a[0], a[1], axis=0),
+    "linalg.tensordot": lambda a: np.linalg.tensordot(a[0], a[1], axes=1),
+    "linalg.matmul": lambda a: np.linalg.matmul(a[0], a[1]),
+    "linalg.vecdot": lambda a: np.linalg.vecdot(a[0], a[1], axis=0),
+    "vecdot": lambda a: np.vecdot(a[0], a[1]),
+    "linalg.cond": np.linalg.cond,
+    "linalg.cond/frobenius": lambda a: np.linalg.cond(a, "fro"),
+    "linalg.cond/minus_2": lambda a: np.linalg.cond(a, -2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ARRAY_API))
+def test_numpy_2_linalg_name_matches_numpy_and_finite_differences(name):
+    f = ARRAY_API[name]
+    a = general(np.random.default_rng(11), (2, 3, 3))
+    np.testing.assert_allclose(f(cr.Tensor(a)).data, f(a), rtol=1e-12)
+    cr.check_grads(f, (a,), order=2, modes=("rev", "fwd"))
+
+
+def test_matrix_rank_runs_on_tensors_without_a_derivative():
+    a = cr.Tensor(np.diag([1.0, 2.0, 0.0]), requires_grad=True)
+    assert np.linalg.matrix_rank(a) == 2
+
+
 SEVERAL_INPUTS = {
     "solve/vector_batched_a": (np.linalg.solve, [(2, 3, 3), (3,)]),
     "multi_dot": (lambda *xs: np.linalg.multi_dot(list(xs)), [(3,), (3, 4), (4, 2), (2,)]),
@@ -308,7 +341,7 @@ def test_norm_of_complex_input_equals_numpy():
                                np.linalg.norm(z, 3, axis=1))
 
 
-GRADIENT_TABLES = [SQUARE, RECTANGULAR, SEVERAL_INPUTS, COMPLEX]
+GRADIENT_TABLES = [SQUARE, RECTANGULAR, SEVERAL_INPUTS, COMPLEX, ARRAY_API]
 """For the coverage check in test_ops_gradients.py: every op has a row somewhere."""
 
 

@@ -102,6 +102,7 @@ from chainrule.ops.joining import (
     vstack,
 )
 from chainrule.ops.linalg import dot, einsum, matmul, outer
+from chainrule.ops.linalg_array_api import cond, matrix_norm, vecdot, vector_norm
 from chainrule.ops.linalg_solve import det, inv, matrix_power, multi_dot, pinv, slogdet, solve
 from chainrule.ops.norms import norm
 from chainrule.ops.ranges import geomspace, linspace, logspace
@@ -140,6 +141,10 @@ abs = absolute  # noqa: A001 - NumPy's alias
 mod = remainder  # NumPy's alias
 
 __all__ = [
+    "cond",
+    "matrix_norm",
+    "vecdot",
+    "vector_norm",
     "inner",
     "fmax",
     "fmin",

@@ -1,0 +1,97 @@
+"""numpy.linalg's array-API names (NumPy 2) as the chainrule functions they equal:
+matrix_norm, vector_norm, matrix_transpose, trace, diagonal, outer, cross, tensordot,
+matmul, vecdot; and cond from singular values and norms (matrix_rank has no derivative)."""
+
+import numpy
+
+from chainrule import _backend
+from chainrule._core.tensor import raw
+from chainrule.ops import contractions, reductions
+from chainrule.ops import elementwise as ew
+from chainrule.ops._axes import negative_axes
+from chainrule.ops.decompositions import svd
+from chainrule.ops.linalg import matmul, outer
+from chainrule.ops.linalg_solve import inv, matrix_transpose
+from chainrule.ops.norms import norm
+from chainrule.ops.numpy_dispatch import register
+from chainrule.ops.shape import moveaxis, reshape
+
+xp = _backend.xp
+
+
+def matrix_norm(x, /, *, keepdims=False, ord="fro"):  # noqa: A002 - NumPy's name
+    """The matrix norm of each matrix in a stack (the last two axes)."""
+    return norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)
+
+
+def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):  # noqa: A002
+    """The vector norm over `axis` (all axes, or several, taken as one vector)."""
+    shape = tuple(xp.shape(x))
+    axes = negative_axes(axis, len(shape))
+    if len(axes) == 1:
+        return norm(x, ord=ord, axis=axes[0], keepdims=keepdims)
+    kept = tuple(n for i, n in enumerate(shape) if i - len(shape) not in axes)
+    flat = reshape(moveaxis(x, axes, tuple(range(-len(axes), 0))), kept + (-1,))
+    result = norm(flat, ord=ord, axis=-1)
+    if keepdims:
+        result = reshape(result, tuple(1 if i - len(shape) in axes else n
+                                       for i, n in enumerate(shape)))
+    return result
+
+
+def trace(x, /, *, offset=0, dtype=None):
+    """The trace of each matrix in a stack."""
+    return contractions.trace(x, offset=offset, axis1=-2, axis2=-1, dtype=dtype)
+
+
+def diagonal(x, /, *, offset=0):
+    """The `offset` diagonal of each matrix in a stack."""
+    return contractions.diagonal(x, offset=offset, axis1=-2, axis2=-1)
+
+
+def cross(x1, x2, /, *, axis=-1):
+    """The cross product of 3-vectors along `axis`."""
+    return contractions.cross(x1, x2, axis=axis)
+
+
+def tensordot(x1, x2, /, *, axes=2):
+    """numpy.tensordot with keyword-only axes."""
+    return contractions.tensordot(x1, x2, axes=axes)
+
+
+def vecdot(x1, x2, /, *, axis=-1, keepdims=False, **ufunc_options):
+    """sum(conj(x1) * x2) along `axis`: the dot product of vectors in a stack."""
+    if ufunc_options.get("axes") is not None:
+        raise TypeError("vecdot: chainrule supports axis=, not axes=")
+    if xp.iscomplexobj(raw(x1)):
+        x1 = ew.conj(x1)
+    return reductions.sum(ew.multiply(x1, x2), axis=axis, keepdims=keepdims)
+
+
+def cond(x, p=None):
+    """The condition number: s_max / s_min for p None or 2 (-2: the inverse), else
+    norm(x, p) norm(inv(x), p)."""
+    if p in (None, 2, -2):
+        singular = svd(x, compute_uv=False)
+        largest, smallest = reductions.max(singular, axis=-1), reductions.min(singular, axis=-1)
+        return largest / smallest if p != -2 else smallest / largest
+    return norm(x, ord=p, axis=(-2, -1)) * norm(inv(x), ord=p, axis=(-2, -1))
+
+
+for _numpy_function, _op in [
+    (numpy.linalg.matrix_norm, matrix_norm),
+    (numpy.linalg.vector_norm, vector_norm),
+    (numpy.linalg.matrix_transpose, matrix_transpose),
+    (numpy.matrix_transpose, matrix_transpose),
+    (numpy.linalg.trace, trace),
+    (numpy.linalg.diagonal, diagonal),
+    (numpy.linalg.outer, outer),
+    (numpy.linalg.cross, cross),
+    (numpy.linalg.tensordot, tensordot),
+    (numpy.linalg.matmul, matmul),
+    (numpy.linalg.vecdot, vecdot),
+    (numpy.vecdot, vecdot),
+    (numpy.linalg.cond, cond),
+]:
+    register(_numpy_function, _op)
+register(numpy.linalg.matrix_rank)
