@@ -194,13 +194,23 @@ def _explain_stage(step, input_symbol, output_symbol, value_in, value_out, step_
     for k, name in enumerate(names):
         if jacobians[name] is None:
             continue
-        priority = np.abs(jacobians[name]).reshape(out_size, -1).sum(axis=0)
-        positions = sample_positions(args[k].size, fd_entries, priority, rng)
-        numeric, mask = central_differences(step, args, k, positions, eps)
+        numeric, mask = _sampled_differences(step, args, k, jacobians[name], fd_entries, rng,
+                                             eps)
         checks[name] = difference(jacobians[name], numeric, mask)
     gradients = dict(zip(names[1:], pulled[1:], strict=True))
     return StageExplanation(step, input_symbol, output_symbol, value_in, value_out,
                             jacobians, pulled[0], gradients, checks)
+
+
+def _sampled_differences(f, args, k, derivative, fd_entries, rng, eps):
+    """(numeric, mask): central differences of f at up to `fd_entries` entries of args[k],
+    half where `derivative` (out' + arg shape) is largest; with none asked for, nothing is
+    evaluated and the mask is empty."""
+    if not fd_entries:
+        return derivative, np.zeros(derivative.shape, dtype=bool)
+    priority = np.abs(derivative).reshape(-1, args[k].size).sum(axis=0)
+    positions = sample_positions(args[k].size, fd_entries, priority, rng)
+    return central_differences(f, args, k, positions, eps)
 
 
 def _pull_back(step, args, jacobians, names, upstream, value_out, out_shape):
@@ -240,9 +250,8 @@ def _check_whole(steps, params, values, explained, rng, fd_entries, eps):
     for k, (name, arg, rows) in enumerate(zip(names, args, reverse_all, strict=True)):
         reverse[name] = np.asarray(rows, np.float64).reshape(final_shape + arg.shape)
         product = _chained_gradient(explained, name)
-        priority = np.abs(reverse[name]).reshape(-1, arg.size).sum(axis=0)
-        positions = sample_positions(arg.size, fd_entries, priority, rng)
-        numeric, mask = central_differences(composed, args, k, positions, eps)
+        numeric, mask = _sampled_differences(composed, args, k, reverse[name], fd_entries, rng,
+                                             eps)
         checks[name] = GradientCheck(
             name, reverse[name].shape, difference(product, reverse[name]),
             difference(reverse[name], numeric, mask), difference(product, numeric, mask))
