@@ -226,6 +226,8 @@ COMPLEX = {
     "solve/complex": (lambda a: np.linalg.solve(a, a[..., ::-1, :1]), complex_general),
     "pinv/complex_tall": (lambda a: np.linalg.pinv(a[..., :, :2]), complex_general),
     "matrix_power/complex": (lambda a: np.linalg.matrix_power(a, -3), complex_general),
+    "cholesky/complex": (np.linalg.cholesky, hermitian),
+    "cholesky/complex_upper": (lambda a: np.linalg.cholesky(a, upper=True), hermitian),
     "eigh/complex": (lambda a: flat(np.linalg.eigh(a)[0], phase_fixed(np.linalg.eigh(a)[1])),
                      hermitian),
     "eigh/complex_upper": (lambda a: np.abs(np.linalg.eigh(a, UPLO="U")[1]), hermitian),

@@ -125,18 +125,22 @@ def _cholesky(a, upper=False):
 
 @_cholesky.defvjp
 def _(g, ans, a, upper=False):
-    lower, g_lower = (matrix_transpose(ans), matrix_transpose(g)) if upper else (ans, g)
+    # dL = L phi(L^-1 da L^-H), phi: the lower triangle with its (real) diagonal halved; so
+    # the rule is L^-T phi(L^T g) conj(L)^-1, given to the triangle NumPy reads.
+    if upper:
+        lower, g_lower = _conj(matrix_transpose(ans)), _conj(matrix_transpose(g))
+    else:
+        lower, g_lower = ans, g
     n = a.shape[-1]
-    halved_lower = xp.tril(xp.ones((n, n), dtype=lower.dtype)) - 0.5 * xp.eye(n, dtype=lower.dtype)
-    phi = (matrix_transpose(lower) @ g_lower) * halved_lower
+    halved_lower = xp.tril(xp.ones((n, n))) - 0.5 * xp.eye(n)
+    phi = (matrix_transpose(lower) @ g_lower) * halved_lower.astype(raw(lower).real.dtype)
     lower_t = matrix_transpose(lower)
-    inner = xp.linalg.solve(lower_t, matrix_transpose(xp.linalg.solve(lower_t, phi)))
-    return _from_triangle(inner, upper)
+    right = matrix_transpose(xp.linalg.solve(_conj(lower_t), matrix_transpose(phi)))
+    return _from_triangle(xp.linalg.solve(lower_t, right), upper)
 
 
 def cholesky(a, upper=False):
-    """L with a = L L^T from a's lower triangle (upper=True: U = L^T, from the upper)."""
-    _refuse_complex("cholesky", a)
+    """L with a = L L^H from a's lower triangle (upper=True: U = L^H, from the upper)."""
     return _cholesky(a, upper=upper)
 
 
