@@ -1,6 +1,7 @@
 """numpy.linalg's array-API names (NumPy 2) as the chainrule functions they equal:
 matrix_norm, vector_norm, matrix_transpose, trace, diagonal, outer, cross, tensordot,
-matmul, vecdot; and cond from singular values and norms (matrix_rank has no derivative)."""
+matmul, vecdot; cond from singular values and norms (matrix_rank has no derivative); and
+lstsq, whose solution is pinv(a) b."""
 
 import numpy
 
@@ -9,9 +10,10 @@ from chainrule._core.tensor import raw
 from chainrule.ops import contractions, reductions
 from chainrule.ops import elementwise as ew
 from chainrule.ops._axes import negative_axes
+from chainrule.ops._primitive import primitive
 from chainrule.ops.decompositions import svd
 from chainrule.ops.linalg import matmul, outer
-from chainrule.ops.linalg_solve import inv, matrix_transpose
+from chainrule.ops.linalg_solve import inv, matrix_transpose, pinv_vjp, reports_linalg_errors
 from chainrule.ops.norms import norm
 from chainrule.ops.numpy_dispatch import register
 from chainrule.ops.shape import moveaxis, reshape
@@ -78,6 +80,42 @@ def cond(x, p=None):
     return norm(x, ord=p, axis=(-2, -1)) * norm(inv(x), ord=p, axis=(-2, -1))
 
 
+@primitive
+@reports_linalg_errors
+def _least_squares(a, b, rcond=None):
+    return xp.linalg.lstsq(a, b, rcond=rcond)[0]
+
+
+def _least_squares_vjp_a(g, ans, a, b, rcond=None):
+    # x = pinv(a) b, so pinv(a) receives the cotangent g b^T.
+    if xp.ndim(b) == 1:
+        g_pinv = g[..., :, None] * b[None, :]
+    else:
+        g_pinv = g @ matrix_transpose(b)
+    return pinv_vjp(g_pinv, xp.linalg.pinv(a), a)
+
+
+def _least_squares_vjp_b(g, ans, a, b, rcond=None):
+    pinv_t = matrix_transpose(xp.linalg.pinv(a))
+    return (pinv_t @ g[..., None])[..., 0] if xp.ndim(b) == 1 else pinv_t @ g
+
+
+_least_squares.defvjp(_least_squares_vjp_a, _least_squares_vjp_b)
+
+
+def lstsq(a, b, rcond=None):
+    """(x, residuals, rank, s): the least-squares solution x = pinv(a) b (differentiable in
+    a and b where the rank is constant), the squared residual norms when a has full column
+    rank and more rows than columns, the rank, and a's singular values."""
+    x = _least_squares(a, b, rcond=rcond)
+    _, residuals, rank, _ = xp.linalg.lstsq(raw(a), raw(b), rcond=rcond)
+    if residuals.size:
+        error = ew.subtract(b, matmul(a, x))
+        residuals = reductions.sum(ew.real(ew.multiply(ew.conj(error), error)), axis=0)
+        residuals = reshape(residuals, (1,)) if xp.ndim(b) == 1 else residuals
+    return x, residuals, rank, svd(a, compute_uv=False)
+
+
 for _numpy_function, _op in [
     (numpy.linalg.matrix_norm, matrix_norm),
     (numpy.linalg.vector_norm, vector_norm),
@@ -92,6 +130,7 @@ for _numpy_function, _op in [
     (numpy.linalg.vecdot, vecdot),
     (numpy.vecdot, vecdot),
     (numpy.linalg.cond, cond),
+    (numpy.linalg.lstsq, lstsq),
 ]:
     register(_numpy_function, _op)
 register(numpy.linalg.matrix_rank)

@@ -128,7 +128,7 @@ def pinv(a, rcond=None, hermitian=False, rtol=None):
 
 
 @pinv.defvjp
-def _(g, ans, a, rcond=None, hermitian=False, rtol=None):
+def pinv_vjp(g, ans, a, rcond=None, hermitian=False, rtol=None):
     # d a+ = -a+ da a+ + a+ a+^H da^H (I - a a+) + (I - a+ a) da^H a+^H a+ (Golub and
     # Pereyra); the da^H terms pair with the conjugated cotangent.
     m, n = a.shape[-2:]
