@@ -143,6 +143,36 @@ def test_axis_function_matches_numpy_and_finite_differences(name, shape, data):
     check(lambda x: REDUCTIONS[name](x, axis), x)
 
 
+@pytest.mark.parametrize("triangle", [np.tril, np.triu])
+@settings(max_examples=10)
+@given(
+    batch=array_shapes(min_dims=0, max_dims=2, max_side=2),
+    rows=st.integers(1, 3),
+    cols=st.integers(1, 3),
+    k=st.integers(-2, 2),
+)
+def test_triangles_of_stacked_matrices_match_numpy_and_finite_differences(
+    triangle, batch, rows, cols, k
+):
+    check(lambda x: triangle(x, k), anywhere(batch + (rows, cols)))
+
+
+@settings(max_examples=10)
+@given(shapes=mutually_broadcastable_shapes(num_shapes=2, max_dims=2, max_side=2))
+def test_cross_broadcasts_stacked_vectors_as_numpy(shapes):
+    a_shape, b_shape = (s + (3,) for s in shapes.input_shapes)
+    check(np.cross, anywhere(a_shape), anywhere(b_shape))
+
+
+@settings(max_examples=10)
+@given(batch=array_shapes(min_dims=0, max_dims=2, max_side=2), n=st.integers(1, 3),
+       offset=st.integers(-1, 1))
+def test_trace_and_diagonal_of_stacked_matrices_over_the_last_axes(batch, n, offset):
+    x = anywhere(batch + (n, n + 1))
+    check(lambda x: np.trace(x, offset, axis1=-2, axis2=-1), x)
+    check(lambda x: np.diagonal(x, offset, axis1=-1, axis2=-2), x)
+
+
 def test_cumprod_gradient_is_exact_with_zeros_in_the_input():
     for x in [np.array([2.0, 0.0, 3.0, 0.0, 5.0]), np.array([0.0, 1.5, -2.0]),
               np.array([[1.0, 0.0], [0.0, 0.0]])]:
