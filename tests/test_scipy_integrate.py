@@ -1,5 +1,6 @@
-"""chainrule.scipy.integrate.odeint: SciPy's solution, and an adjoint gradient in y0, t
-and the extra arguments that matches finite differences and closed forms."""
+"""chainrule.scipy.integrate.odeint: SciPy's solution, and adjoint derivatives in y0, t
+and the extra arguments, in both modes and to second order, that match finite differences
+and closed forms."""
 
 import numpy as np
 import pytest
@@ -25,7 +26,7 @@ def test_solution_and_gradients_in_every_input_match_scipy_and_finite_difference
         scipy_integrate.odeint(dynamics, y0, t, (shift, offset), **TIGHT),
     )
     cr.check_grads(lambda *a: integrate.odeint(dynamics, a[0], a[1], a[2:], **TIGHT),
-                   (y0, t, shift, offset))
+                   (y0, t, shift, offset), modes=("rev", "fwd"))
 
 
 def test_exponential_decay_has_the_closed_form_gradient():
@@ -42,13 +43,17 @@ def test_exponential_decay_has_the_closed_form_gradient():
     np.testing.assert_allclose(np.diag(jacobians[2])[1:], (-k * y)[1:], rtol=1e-7)
 
 
-def test_second_order_and_forward_mode_raise_instead_of_a_wrong_number():
-    y0, t = np.ones(2), np.linspace(0.0, 1.0, 3)
+def test_second_derivatives_and_forward_mode_have_the_closed_form():
+    # y = y0 exp(-k t): d2y/dk2 = t^2 y, d2y/dk dy0 = -t exp(-k t).
+    y0, k, t = np.array([2.0]), np.array(0.7), np.array([0.0, 0.5, 1.5])
 
-    def total(y0):
-        return integrate.odeint(lambda y, t: -y, y0, t).sum()
+    def total(y0, k):
+        return integrate.odeint(lambda y, t, k: -k * y, y0, t, (k,), **TIGHT).sum()
 
-    with pytest.raises(cr.GradientError, match="first order"):
-        cr.hessian(total)(y0)
-    with pytest.raises(cr.GradientError, match="first order"):
-        cr.jvp(total, (y0,), (np.ones(2),))
+    y = y0 * np.exp(-k * t)
+    np.testing.assert_allclose(cr.hessian(total, 1)(y0, k), np.sum(t * t * y), rtol=1e-7)
+    mixed = cr.jacobian(cr.grad(total, 1), 0)(y0, k)
+    np.testing.assert_allclose(mixed, [np.sum(-t * np.exp(-k * t))], rtol=1e-7)
+    _, tangent = cr.jvp(lambda k: integrate.odeint(lambda y, t, k: -k * y, y0, t, (k,), **TIGHT),
+                        (k,), (np.array(1.0),))
+    np.testing.assert_allclose(tangent[:, 0], -t * y, rtol=1e-7, atol=1e-10)

@@ -2,16 +2,15 @@
 
 The solution comes from SciPy's LSODA; the gradient from integrating the adjoint system
 backwards between the requested times (Froehlich, Loos and Hasenauer 2017, Sec. 2.4.2, as
-autograd does), with `func`'s own VJPs taken by chainrule. First derivatives in reverse
-mode only: forward mode and second derivatives raise GradientError.
+autograd does), with `func`'s own VJPs taken by chainrule. The adjoint is written with
+chainrule's ops and odeint itself, so it is differentiable in turn: forward mode and
+higher orders work too (each order integrates a larger adjoint system).
 """
 
 import numpy as np
 import scipy.integrate
 
-from chainrule._core.tensor import Tensor
 from chainrule.api import vjp
-from chainrule.errors import GradientError
 from chainrule.ops._primitive import primitive
 
 
@@ -36,18 +35,13 @@ _last_adjoint = [None]
 
 @_odeint.defvjp_argnum
 def _(argnum, g, ans, func, y0, t, *args, **options):
-    if any(isinstance(value, Tensor) for value in (g, ans, y0, t, *args)):
-        raise GradientError(
-            "chainrule.scipy.integrate.odeint: its adjoint gradient is first order, reverse "
-            "mode only; forward mode and second derivatives are not supported"
-        )
     # One backward integration gives the cotangents of every input; the engine asks for
     # them one input at a time, with the same cotangent and answer objects.
     cached = _last_adjoint[0]
     if cached is None or cached[0] is not g or cached[1] is not ans:
-        rows = g.reshape((-1,) + ans.shape)
-        per_row = [_adjoint(row, ans, func, t, args, options) for row in rows]
-        grads = [np.stack(column).reshape(g.shape[:-2] + column[0].shape)
+        rows = np.reshape(g, (-1,) + tuple(ans.shape))
+        per_row = [_adjoint(rows[i], ans, func, t, args, options) for i in range(rows.shape[0])]
+        grads = [np.reshape(np.stack(column), tuple(g.shape[:-2]) + tuple(column[0].shape))
                  for column in zip(*per_row)]
         cached = (g, ans, grads)
         _last_adjoint[0] = cached
@@ -55,7 +49,11 @@ def _(argnum, g, ans, func, y0, t, *args, **options):
 
 
 def _adjoint(g, yt, func, t, args, options):
-    """(dL/dy0, dL/dt, *dL/dargs) for one cotangent g of the solution yt, shape (T, D)."""
+    """(dL/dy0, dL/dt, *dL/dargs) for one cotangent g of the solution yt, shape (T, D).
+
+    Written with chainrule's ops and this module's odeint, so that on Tensors (a pass
+    being differentiated) it is itself differentiable: forward mode and higher orders.
+    """
     times, dim = yt.shape
     shapes = [np.shape(a) for a in args]
     sizes = [int(np.prod(s)) for s in shapes]
@@ -73,20 +71,19 @@ def _adjoint(g, yt, func, t, args, options):
         y, adjoint_y = state[:dim], state[dim:2 * dim]
         dy_dt, pullback = vjp(flat_func, y, time, flat)
         d_y, d_t, d_args = pullback(-adjoint_y)
-        return np.hstack([dy_dt, d_y, d_t, d_args])
+        return np.concatenate([dy_dt, d_y, np.reshape(d_t, (1,)), d_args])
 
     adjoint_y = g[-1]
-    adjoint_t0 = 0.0
-    adjoint_args = np.zeros(flat_args.size)
+    adjoint_t0 = np.zeros((1,), dtype=yt.dtype)
+    adjoint_args = np.zeros(np.shape(flat_args), dtype=yt.dtype)
     time_grads = []
     for i in range(times - 1, 0, -1):
-        time_grad = np.dot(func(yt[i], t[i], *args), g[i])
+        time_grad = np.reshape(np.sum(func(yt[i], t[i], *args) * g[i]), (1,))
         time_grads.append(time_grad)
         adjoint_t0 = adjoint_t0 - time_grad
-        state = np.hstack([yt[i], adjoint_y, adjoint_t0, adjoint_args])
-        state = scipy.integrate.odeint(augmented, state, np.array([t[i], t[i - 1]]),
-                                       args=(flat_args,), **options)[1]
+        state = np.concatenate([yt[i], adjoint_y, adjoint_t0, adjoint_args])
+        state = _odeint(augmented, state, np.stack([t[i], t[i - 1]]), flat_args, **options)[1]
         adjoint_y = state[dim:2 * dim] + g[i - 1]
-        adjoint_t0, adjoint_args = state[2 * dim], state[2 * dim + 1:]
+        adjoint_t0, adjoint_args = state[2 * dim:2 * dim + 1], state[2 * dim + 1:]
     time_grads.append(adjoint_t0)
-    return (adjoint_y, np.array(time_grads[::-1]), *unflatten(adjoint_args))
+    return (adjoint_y, np.concatenate(time_grads[::-1]), *unflatten(adjoint_args))
