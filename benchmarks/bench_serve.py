@@ -27,6 +27,7 @@ from chainrule.serve import ServedModel, create_app, one_blas_thread
 from chainrule.serve.picture import canvas_grey, network_input
 from chainrule.training import load_model
 
+POINTER_INTERVAL = 1 / 60
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -56,6 +57,9 @@ def main():
     print(f"  drawing sent -> answer rendered       {_summary(timings['timings'])}")
     print(f"  drawing sent -> answer received       {_summary(timings['answered'])}")
     print(f"  first stroke sent -> answer rendered  {_summary(timings['sinceChange'])}")
+    for k, what in enumerate(["fetch queued -> request sent", "request -> first byte",
+                              "first byte -> last byte"]):
+        print(f"  {what:<37} {_summary([row[k] for row in timings['http']])}")
     print(f"  server: prep, explain, JSON           {_summary([w for w, _ in server])}")
     print(f"  the same, CPU time of its thread      {_summary([c for _, c in server])}")
     print(f"  (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: other "
@@ -116,7 +120,7 @@ def _draw_in_browser(url, images, chromium):
     sent = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1200})
+        page = browser.new_page(viewport={"width": 1400, "height": 1200}, bypass_csp=True)
         page.on("request", lambda request: sent.append(json.loads(request.post_data))
                 if request.url.endswith("/api/analyze") else None)
         page.goto(url)
@@ -128,12 +132,17 @@ def _draw_in_browser(url, images, chromium):
             page.wait_for_function("document.body.dataset.busy === 'false'")
         timings = {name: page.evaluate(f"window.chainrule.{name}")
                    for name in ("timings", "answered", "sinceChange")}
+        timings["http"] = page.evaluate("""performance.getEntriesByType("resource")
+            .filter((e) => e.name.endsWith("/api/analyze"))
+            .map((e) => [e.requestStart - e.startTime, e.responseStart - e.requestStart,
+                         e.responseEnd - e.responseStart])""")
         browser.close()
     return timings, [payload for payload in sent if "canvas" in payload]
 
 
 def _draw(page, image):
-    """One mouse stroke along each run of inked pixels of each row of a 28x28 digit."""
+    """One mouse stroke along each run of inked pixels of each row of a 28x28 digit, at a
+    hand's pace: a pointer event every 1/60 s, as a mouse reports it."""
     box = page.locator("#pad").bounding_box()
     scale = box["width"] / 28
     for row in range(28):
@@ -142,8 +151,11 @@ def _draw(page, image):
             y = box["y"] + (row + 0.5) * scale
             page.mouse.move(box["x"] + (run[0] + 0.5) * scale, y)
             page.mouse.down()
-            page.mouse.move(box["x"] + (run[-1] + 0.5) * scale, y, steps=max(2, len(run) // 2))
+            for column in run[1::2]:
+                time.sleep(POINTER_INTERVAL)
+                page.mouse.move(box["x"] + (column + 0.5) * scale, y)
             page.mouse.up()
+            time.sleep(POINTER_INTERVAL)
 
 
 if __name__ == "__main__":
