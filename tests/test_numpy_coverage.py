@@ -179,6 +179,14 @@ def test_cumprod_gradient_is_exact_with_zeros_in_the_input():
         cr.check_grads(lambda x: np.cumprod(x, axis=-1), (x,), order=2, modes=("rev", "fwd"))
 
 
+def test_quantile_is_differentiable_in_q_too():
+    x = RNG.normal(size=(3, 4))
+    cr.check_grads(lambda q: np.quantile(x, q, axis=1), (np.array([0.3, 0.55]),), order=2,
+                   modes=("rev", "fwd"))
+    cr.check_grads(lambda x, q: np.percentile(x, q), (x, np.array(37.0)), order=2,
+                   modes=("rev", "fwd"))
+
+
 def test_median_gradient_goes_to_the_middle_elements():
     odd = cr.grad(lambda x: np.median(x))(np.array([3.0, 1.0, 2.0]))
     even = cr.grad(lambda x: np.median(x))(np.array([4.0, 1.0, 3.0, 2.0]))

@@ -46,6 +46,7 @@ def _as_inexact(a):
 def _order_statistic(a, q, axis, method, keepdims, name):
     if method not in _METHODS:
         raise TypeError(f"{name}: chainrule supports method in {_METHODS}, got {method!r}")
+    fraction = q
     q = xp.asarray(raw(q), dtype=xp.float64)
     if ((q < 0) | (q > 1)).any():
         raise ValueError(f"{name}: quantiles must be in the range [0, 1]")
@@ -60,10 +61,12 @@ def _order_statistic(a, q, axis, method, keepdims, name):
         rounded = {"lower": xp.floor, "higher": xp.ceil, "nearest": xp.around}[method](index)
         result = ordered[..., xp.clip(rounded, 0, count - 1).astype(xp.intp)]
     else:
-        gamma = index - below
         if method == "midpoint":
             gamma = xp.where(index % 1 == 0, 0.0, 0.5)
-        gamma = gamma.astype(raw(ordered).dtype)
+        else:
+            # Linear in q between two samples, so a Tensor q gets its derivative too.
+            gamma = ew.subtract(ew.multiply(fraction, count - 1), below)
+        gamma = ew.astype(gamma, raw(ordered).dtype)
         low, high = ordered[..., below], ordered[..., above]
         step = high - low
         # NumPy's lerp: from the nearer end, so q = 1 gives the maximum exactly.
@@ -88,7 +91,7 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
     _no_out("percentile", out)
     if weights is not None:
         raise TypeError("percentile: weights= is not supported on Tensors")
-    q = xp.true_divide(xp.asarray(raw(q)), 100)
+    q = ew.divide(q, 100)
     return _order_statistic(a, q, axis, interpolation or method, keepdims, "percentile")
 
 
