@@ -309,4 +309,4 @@ def test_plot_refuses_a_run_whose_test_split_is_empty(tmp_path, capsys):
                       epochs=1, batch_size=16), tmp_path / "run", progress=False,
           log=lambda _: None)
     _assert_main_error(capsys, ("plot", tmp_path / "run"), tmp_path / "run",
-                       "test split is empty")
+                       f"the test split of {data / FILES[2]} is empty")

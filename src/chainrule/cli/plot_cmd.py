@@ -1,7 +1,6 @@
 """`chainrule plot RUN_DIR`: a training run's figures as PNG files in the run directory."""
 
 from chainrule.explain.run_plots import plot_run
-from chainrule.training.run_dir import RunDirectory, RunError
 
 DESCRIPTION = """\
 Draw what a training run learned, as PNG files in its directory: training curves, the
@@ -20,10 +19,6 @@ def add_parser(subparsers):
 
 def run(args):
     """Plot the run; returns 0. Errors are ChainruleErrors, which `main` reports."""
-    run_dir = RunDirectory(args.run_dir)
-    if run_dir.config_path.exists() and run_dir.read_config().get("test_size") == 0:
-        raise RunError(f"{run_dir.path}: its test split is empty, so there are no test images "
-                       "to draw mistakes, a confusion matrix or saliency from")
     for path in plot_run(args.run_dir, data_dir=args.data_dir):
         print(f"wrote {path}")
     return 0

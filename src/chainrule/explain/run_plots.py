@@ -52,6 +52,10 @@ def plot_run(run_dir, data_dir=None):
     model, config = load_model(run_dir)
     dataset = load_dataset(config.get("dataset", "mnist"),
                            data_dir=data_dir or config.get("data_dir"))
+    if not len(dataset.test_images):
+        raise CheckpointError(f"{run_dir}: the test split of {dataset.where('test', 'images')} "
+                              "is empty, so there are no test images to draw mistakes, a "
+                              "confusion matrix or saliency from")
     entries = draw_run(model, read_metrics(run_dir), dataset, run_dir)
     return [run_dir / name for name, _, _ in entries] + [write_index(run_dir, entries)]
 
