@@ -201,6 +201,13 @@ def test_hovering_a_jacobian_cell_shows_y_i_times_delta_minus_y_j(page, run_dir,
         assert f"y{i}(δ{i}{j} - y{j})" in text
         assert float(text.rsplit("= ", 1)[1]) == pytest.approx(expected, rel=1e-5)
     page.screenshot(path=str(screenshots / "serve_jacobian_hover.png"), full_page=True)
+    saliency = np.array(page.evaluate("window.chainrule.latest.saliency"))
+    for k, warm in [(int(np.argmax(saliency)), True), (int(np.argmin(saliency)), False)]:
+        row, column = divmod(k, 28)  # the 140 px map: 5 px a pixel
+        red, _, blue = page.evaluate(
+            f"Array.from(document.querySelector('#saliency').getContext('2d')"
+            f".getImageData({5 * column + 2}, {5 * row + 2}, 1, 1).data)")[:3]
+        assert (red > blue) == warm, (k, saliency[k], red, blue)  # red raises C, blue lowers
 
 
 def test_a_gradient_step_lowers_c_and_reset_restores_it(page, screenshots):
