@@ -53,6 +53,10 @@ UNARY = {
     "scipy.special.psi/digamma": (special.digamma, positive),
     "scipy.special.psi": (special.psi, positive),
     "scipy.special.rgamma": (special.rgamma, positive),
+    "scipy.special.loggamma": (special.loggamma, positive),
+    "scipy.special.dawsn": (special.dawsn, anywhere),
+    "scipy.special.exp1": (special.exp1, positive),
+    "scipy.special.expi": (special.expi, positive),
     "scipy.special.erf": (special.erf, anywhere),
     "scipy.special.erfc": (special.erfc, anywhere),
     "scipy.special.erfcx": (special.erfcx, anywhere),
@@ -87,6 +91,8 @@ UNARY = {
 }
 
 BINARY = {
+    "scipy.special.poch": (special.poch, positive, positive),
+    "scipy.special.binom": (special.binom, lambda shape: positive(shape) + 3, positive),
     "scipy.special.beta": (special.beta, positive, positive),
     "scipy.special.betaln": (special.betaln, positive, positive),
     "scipy.special.xlogy": (special.xlogy, anywhere, positive),

@@ -95,6 +95,20 @@ gammaincc.defvjp(
     lambda g, ans, a, x: -g * _incomplete_gamma_density(a, x),
 )
 
+loggamma = _from_scipy(special.loggamma)
+poch = _from_scipy(special.poch)
+binom = _from_scipy(special.binom)
+
+loggamma.defvjp(lambda g, ans, x: g * digamma(x))
+poch.defvjp(
+    lambda g, ans, z, m: g * (ans * (digamma(z + m) - digamma(z))),
+    lambda g, ans, z, m: g * (ans * digamma(z + m)),
+)
+binom.defvjp(
+    lambda g, ans, n, k: g * (ans * (digamma(n + 1) - digamma(n - k + 1))),
+    lambda g, ans, n, k: g * (ans * (digamma(n - k + 1) - digamma(k + 1))),
+)
+
 beta = _from_scipy(special.beta)
 betaln = _from_scipy(special.betaln)
 betainc = _from_scipy(special.betainc)
@@ -137,6 +151,14 @@ erfc.defvjp(lambda g, ans, x: g * ((-2 / SQRT_PI) * xp.exp(-x * x)))
 erfcx.defvjp(lambda g, ans, x: g * (2 * x * ans - 2 / SQRT_PI))
 erfinv.defvjp(lambda g, ans, x: g * ((SQRT_PI / 2) * xp.exp(ans * ans)))
 erfcinv.defvjp(lambda g, ans, x: g * ((-SQRT_PI / 2) * xp.exp(ans * ans)))
+
+dawsn = _from_scipy(special.dawsn)
+exp1 = _from_scipy(special.exp1)
+expi = _from_scipy(special.expi)
+
+dawsn.defvjp(lambda g, ans, x: g * (1 - 2 * x * ans))
+exp1.defvjp(lambda g, ans, x: g * (-xp.exp(-x) / x))
+expi.defvjp(lambda g, ans, x: g * (xp.exp(x) / x))
 
 ndtr = _from_scipy(special.ndtr)
 log_ndtr = _from_scipy(special.log_ndtr)
@@ -251,6 +273,12 @@ UFUNCS = {
     special.gammasgn: gammasgn,
     special.gammainc: gammainc,
     special.gammaincc: gammaincc,
+    special.loggamma: loggamma,
+    special.poch: poch,
+    special.binom: binom,
+    special.dawsn: dawsn,
+    special.exp1: exp1,
+    special.expi: expi,
     special.beta: beta,
     special.betaln: betaln,
     special.betainc: betainc,
