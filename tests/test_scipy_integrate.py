@@ -57,3 +57,11 @@ def test_second_derivatives_and_forward_mode_have_the_closed_form():
     _, tangent = cr.jvp(lambda k: integrate.odeint(lambda y, t, k: -k * y, y0, t, (k,), **TIGHT),
                         (k,), (np.array(1.0),))
     np.testing.assert_allclose(tangent[:, 0], -t * y, rtol=1e-7, atol=1e-10)
+
+
+def test_float32_stays_float32():
+    y0, t = np.ones(2, np.float32), np.linspace(0.0, 1.0, 3).astype(np.float32)
+    assert integrate.odeint(lambda y, t: -y, cr.Tensor(y0), t).dtype == np.float32
+    grad = cr.grad(lambda y0: integrate.odeint(lambda y, t: -y, y0, t).sum())(y0)
+    assert grad.dtype == np.float32
+    np.testing.assert_allclose(grad, np.sum(np.exp(-t)), rtol=1e-5)

@@ -27,7 +27,9 @@ def odeint(func, y0, t, args=(), **options):
 
 @primitive
 def _odeint(func, y0, t, *args, **options):
-    return scipy.integrate.odeint(func, y0, t, args=args, **options)
+    solution = scipy.integrate.odeint(func, y0, t, args=args, **options)
+    dtype = getattr(y0, "dtype", solution.dtype)
+    return solution.astype(dtype) if dtype.kind == "f" else solution
 
 
 _last_adjoint = [None]
