@@ -40,6 +40,58 @@ def fixed_point_sqrt(a):
     return fixed_point(descent_sqrt_step, a, 10.0, lambda x, y: np.abs(x - y), 1e-12)
 
 
+@primitive
+def fixed_point_closing_over_answer(f, a, x0, distance, tol):
+    """fixed_point again, with autograd's VJP as written: vjp in `a` only, `ans` closed over."""
+    return fixed_point.forward(f, a, x0, distance, tol)
+
+
+def _closing_vjp(g, ans, f, a, x0, distance, tol):
+    def reverse_step(params):
+        a, x_star, x_star_bar = params
+        vjp_x = cr.vjp(f(a), x_star)[1]
+        return lambda g: vjp_x(g)[0] + x_star_bar
+
+    vjp_a = cr.vjp(lambda a: f(a)(ans), a)[1]
+    w = fixed_point_closing_over_answer(
+        reverse_step, (a, ans, g), np.zeros_like(x0), distance, tol
+    )
+    return vjp_a(w)[0]
+
+
+defvjp(fixed_point_closing_over_answer, None, _closing_vjp, None)
+
+
+def test_a_fixed_point_vjp_that_closes_over_its_answer_has_a_second_derivative():
+    def sqrt(a):
+        return fixed_point_closing_over_answer(
+            descent_sqrt_step, a, 10.0, lambda x, y: np.abs(x - y), 1e-12
+        )
+
+    np.testing.assert_allclose(cr.grad(sqrt)(2.0), 0.5 / np.sqrt(2.0), rtol=1e-8)
+    np.testing.assert_allclose(cr.grad(cr.grad(sqrt))(2.0), -0.25 * 2.0**-1.5, rtol=1e-6)
+
+
+def test_an_inner_pass_runs_no_vjp_off_the_path_to_its_inputs():
+    calls = []
+
+    @primitive
+    def doubled(w):
+        return 2.0 * w
+
+    defvjp(doubled, lambda g, ans, w: (calls.append(w), 2.0 * g)[1])
+
+    def outer(w):
+        c = doubled(w)
+        inner = cr.grad(lambda x: (c * x**2).sum())(np.array([1.0, 3.0]))
+        return (inner * w).sum()
+
+    w = np.array([0.5, -1.0])
+    # d/dw sum(2 * 2w * x * w) = 8 w x
+    np.testing.assert_allclose(cr.grad(outer)(w), 8 * w * np.array([1.0, 3.0]))
+    assert len(calls) == 1
+
+
 def test_a_fixed_point_primitive_has_exact_first_and_second_derivatives():
     a = 2.0
     np.testing.assert_allclose(fixed_point_sqrt(a), np.sqrt(a), rtol=1e-9)

@@ -49,8 +49,11 @@ def _propagate(roots, seeds, create_graph, wanted=()):
     # `where` did not take), so NumPy's warnings here are noise; a non-finite gradient that
     # survives is what detect_anomaly reports (PyTorch and JAX do not warn either).
     quiet = _backend.xp.errstate(divide="ignore", invalid="ignore")
+    order = topological_order(roots, stop_at=wanted)
+    if wanted:
+        order = _leading_to(order, wanted)
     with _grad_mode(create_graph), quiet:
-        for node in reversed(topological_order(roots, stop_at=wanted)):
+        for node in reversed(order):
             key = id(node)
             cotangent = cotangents.pop(key, None)
             if cotangent is None:
@@ -74,6 +77,22 @@ def _propagate(roots, seeds, create_graph, wanted=()):
                     cotangents[pkey] = previous + parent_cotangent
     cotangents.update(reached)
     return cotangents, leaves
+
+
+def _leading_to(order, wanted):
+    """The nodes of `order` (parents first) from which a `wanted` node can be reached.
+
+    A pass for some inputs runs no VJP off their paths: the graph may hold an outer
+    transformation's nodes, whose VJPs would be wasted work, or raise (a primitive without
+    a rule), or run that outer pass again (a fixed-point solver's VJP).
+    """
+    leading = set(wanted)
+    kept = []
+    for node in order:
+        if any(id(parent) in leading for _, parent in node._parents):
+            leading.add(id(node))
+            kept.append(node)
+    return kept
 
 
 def backward(roots, seeds, inputs, create_graph=False):
