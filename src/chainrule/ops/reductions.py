@@ -1,5 +1,7 @@
 """Reductions: sum, mean, max, min, prod, cumsum, logsumexp, and var/std built on them."""
 
+import math
+
 import numpy
 
 from chainrule import _backend
@@ -98,10 +100,24 @@ def _product_of_others(x, axis=None):
 
 @_product_of_others.defvjp
 def _(g, ans, x, axis=None):
-    # d(others_i)/dx_j = others_i / x_j for j != i; used only for second derivatives.
+    # Used for second derivatives: entry j is the sum over i != j of g_i times the product
+    # of the x_k with k != i, j. Where x has no zeros that is (sum(g * ans) - g * ans) / x
+    # (equal to the product in a neighbourhood, so exact to every order); with zeros it is
+    # built pairwise, a polynomial in x, so it stays exact there too.
     axes = negative_axes(axis, x.ndim)
-    total = xp.sum(g * ans, axis=axes, keepdims=True)
-    return (total - g * ans) / x
+    if not (raw(x) == 0).any():
+        total = xp.sum(g * ans, axis=axes, keepdims=True)
+        return (total - g * ans) / x
+    last = tuple(range(-len(axes), 0))
+    moved_x, moved_g = xp.moveaxis(x, axes, last), xp.moveaxis(g, axes, last)
+    size = math.prod(moved_x.shape[moved_x.ndim - len(axes) :])
+    flat_x = xp.reshape(moved_x, moved_x.shape[: moved_x.ndim - len(axes)] + (size,))
+    flat_g = xp.reshape(moved_g, moved_g.shape[: moved_g.ndim - len(axes)] + (size,))
+    diagonal = xp.eye(size, dtype=bool)
+    # Row j: x with x_j replaced by 1; its products of others, off the diagonal, are the pairs.
+    pairs = _product_of_others(xp.where(diagonal, 1, flat_x[..., None, :]), axis=-1)
+    flat = xp.sum(flat_g[..., None, :] * xp.where(diagonal, 0, pairs), axis=-1)
+    return xp.moveaxis(xp.reshape(flat, moved_g.shape), last, axes)
 
 
 @primitive
