@@ -277,6 +277,8 @@ def test_undo_and_clear_change_what_the_network_sees(page, screenshots):
     page.click("#clear")
     settle(page)
     assert "Draw a digit" in page.locator("#message").inner_text()
+    assert page.locator("#bars .value[data-value]").count() == 0  # no stale prediction
+    assert page.locator("#bars").get_attribute("data-predicted") is None
 
 
 def test_a_finger_draws_as_the_mouse_does(browser, url, screenshots):

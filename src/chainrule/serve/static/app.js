@@ -217,6 +217,13 @@ function showMessage(text) {
 
 function showBlank() {
   state.latest = null;
+  for (const row of $("bars").children) {
+    row.querySelector(".fill").style.width = "0";
+    row.querySelector(".value").textContent = "";
+    delete row.querySelector(".value").dataset.value;
+    row.classList.remove("predicted", "chosen");
+  }
+  delete $("bars").dataset.predicted;
   showMessage("Draw a digit in the box: the network's view, its prediction and every " +
               "Jacobian below follow your pen.");
   document.body.classList.add("blank");
