@@ -143,6 +143,7 @@ ARRAY_API = {
     "linalg.matmul": lambda a: np.linalg.matmul(a[0], a[1]),
     "linalg.vecdot": lambda a: np.linalg.vecdot(a[0], a[1], axis=0),
     "vecdot": lambda a: np.vecdot(a[0], a[1]),
+    "linalg.tensorinv": lambda a: np.linalg.tensorinv(a.reshape(3, 3, 2)[..., :1], ind=1),
     "linalg.cond": np.linalg.cond,
     "linalg.cond/frobenius": lambda a: np.linalg.cond(a, "fro"),
     "linalg.cond/minus_2": lambda a: np.linalg.cond(a, -2),
@@ -164,6 +165,13 @@ def test_matrix_rank_runs_on_tensors_without_a_derivative():
 
 SEVERAL_INPUTS = {
     "solve/vector_batched_a": (np.linalg.solve, [(2, 3, 3), (3,)]),
+    "linalg.tensorsolve": (
+        lambda a, b: np.linalg.tensorsolve(a.reshape(3, 3, 1), b), [(3, 3), (3,)]
+    ),
+    "linalg.tensorsolve/axes": (
+        lambda a, b: np.linalg.tensorsolve(a.reshape(4, 2, 2), b.reshape(2, 2), axes=(0,)),
+        [(4, 4), (4,)],
+    ),
     "linalg.lstsq": (lambda a, b: np.linalg.lstsq(a, b)[0], [(4, 2), (4, 3)]),
     "linalg.lstsq/wide_vector": (lambda a, b: np.linalg.lstsq(a, b)[0], [(2, 3), (2,)]),
     "linalg.lstsq/residuals": (lambda a, b: np.linalg.lstsq(a, b)[1], [(4, 2), (4,)]),

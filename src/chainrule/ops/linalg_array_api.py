@@ -1,19 +1,26 @@
 """numpy.linalg's array-API names (NumPy 2) as the chainrule functions they equal:
 matrix_norm, vector_norm, matrix_transpose, trace, diagonal, outer, cross, tensordot,
-matmul, vecdot; cond from singular values and norms (matrix_rank has no derivative); and
-lstsq, whose solution is pinv(a) b."""
+matmul, vecdot; cond from singular values and norms (matrix_rank has no derivative);
+lstsq, whose solution is pinv(a) b; tensorinv and tensorsolve as inv and solve of reshapes."""
 
 import numpy
 
 from chainrule import _backend
 from chainrule._core.tensor import raw
+from chainrule.errors import LinAlgError
 from chainrule.ops import contractions, reductions
 from chainrule.ops import elementwise as ew
 from chainrule.ops._axes import negative_axes
 from chainrule.ops._primitive import primitive
 from chainrule.ops.decompositions import svd
 from chainrule.ops.linalg import matmul, outer
-from chainrule.ops.linalg_solve import inv, matrix_transpose, pinv_vjp, reports_linalg_errors
+from chainrule.ops.linalg_solve import (
+    inv,
+    matrix_transpose,
+    pinv_vjp,
+    reports_linalg_errors,
+    solve,
+)
 from chainrule.ops.norms import norm
 from chainrule.ops.numpy_dispatch import register
 from chainrule.ops.shape import moveaxis, reshape
@@ -80,6 +87,29 @@ def cond(x, p=None):
     return norm(x, ord=p, axis=(-2, -1)) * norm(inv(x), ord=p, axis=(-2, -1))
 
 
+def tensorinv(a, ind=2):
+    """The inverse of a as a map from its first `ind` axes to the rest (an inv of a
+    reshape): tensordot(tensorinv(a), a, ind) is the identity."""
+    shape = tuple(xp.shape(a))
+    rows = int(numpy.prod(shape[:ind]))
+    return reshape(inv(reshape(a, (rows, -1))), shape[ind:] + shape[:ind])
+
+
+def tensorsolve(a, b, axes=None):
+    """x with tensordot(a, x, x.ndim) = b (a solve of reshapes); `axes` of a move last."""
+    if axes is not None:
+        a = moveaxis(a, tuple(axes), tuple(range(-len(axes), 0)))
+    shape = tuple(xp.shape(a))
+    solution_shape = shape[xp.ndim(b):]
+    size = int(numpy.prod(solution_shape))
+    if int(numpy.prod(shape)) != size * size:
+        raise LinAlgError(
+            f"tensorsolve: a of shape {shape} must map as many values as b's shape "
+            f"{tuple(xp.shape(b))} holds onto as many unknowns"
+        )
+    return reshape(solve(reshape(a, (size, size)), reshape(b, (-1,))), solution_shape)
+
+
 @primitive
 @reports_linalg_errors
 def _least_squares(a, b, rcond=None):
@@ -131,6 +161,8 @@ for _numpy_function, _op in [
     (numpy.vecdot, vecdot),
     (numpy.linalg.cond, cond),
     (numpy.linalg.lstsq, lstsq),
+    (numpy.linalg.tensorinv, tensorinv),
+    (numpy.linalg.tensorsolve, tensorsolve),
 ]:
     register(_numpy_function, _op)
 register(numpy.linalg.matrix_rank)
