@@ -243,6 +243,8 @@ COMPLEX = {
     "matrix_power/complex": (lambda a: np.linalg.matrix_power(a, -3), complex_general),
     "cholesky/complex": (np.linalg.cholesky, hermitian),
     "cholesky/complex_upper": (lambda a: np.linalg.cholesky(a, upper=True), hermitian),
+    "qr/complex": (lambda a: flat(*np.linalg.qr(a)), complex_general),
+    "qr/complex_wide": (lambda a: flat(*np.linalg.qr(a[..., :2, :])), complex_general),
     "eigh/complex": (lambda a: flat(np.linalg.eigh(a)[0], phase_fixed(np.linalg.eigh(a)[1])),
                      hermitian),
     "eigh/complex_upper": (lambda a: np.abs(np.linalg.eigh(a, UPLO="U")[1]), hermitian),

@@ -26,11 +26,6 @@ SVDResult = named_result("SVDResult", ["U", "S", "Vh"])
 QRResult = named_result("QRResult", ["Q", "R"])
 
 
-def _refuse_complex(name, a):
-    if xp.iscomplexobj(raw(a)):
-        raise GradientError(f"{name}: chainrule differentiates {name} of real matrices only")
-
-
 def _is_complex(x):
     return xp.iscomplexobj(raw(x))
 
@@ -327,8 +322,9 @@ def _(g, ans, a, complete=False):
     # A wide a = q [r_left | r_right] is a square QR of its first m columns plus q r_right.
     a_right = a[..., :, m:]
     r_left, gr_left, gr_right = r[..., :, :m], gr[..., :, :m], gr[..., :, m:]
-    g_left = _square_qr_vjp(gq + a_right @ matrix_transpose(gr_right), gr_left, q, r_left)
-    return xp.concatenate([g_left, q @ gr_right], axis=-1)
+    g_from_right = _conj(a_right @ matrix_transpose(gr_right))
+    g_left = _square_qr_vjp(gq + g_from_right, gr_left, q, r_left)
+    return xp.concatenate([g_left, _conj(q) @ gr_right], axis=-1)
 
 
 @primitive
@@ -342,18 +338,20 @@ _qr_completion.defvjp(_null_space_vjp("qr"))
 
 
 def _square_qr_vjp(gq, gr, q, r):
-    """gA = (gq + q copyltu(M)) r^-T with M = r gr^T - gq^T q, for tall or square a."""
+    """gA = (gq + conj(q) N) r^-T for tall or square a, where N is M = gr r^T - q^T gq
+    with its strict upper triangle mirrored (conjugated) below and a real diagonal: the
+    diagonal of r is real, so Q is unique and no phase is left free."""
     n = r.shape[-1]
-    m_matrix = r @ matrix_transpose(gr) - matrix_transpose(gq) @ q
-    lower = m_matrix * _strict_triangle(n, upper=False)
-    copied = lower + matrix_transpose(lower) + m_matrix * xp.eye(n, dtype=bool)
-    b = gq + q @ copied
+    m_matrix = gr @ matrix_transpose(r) - matrix_transpose(q) @ gq
+    upper = m_matrix * _strict_triangle(n, upper=True)
+    mirrored = upper + _conj(matrix_transpose(upper)) + _real_part(m_matrix) * xp.eye(n, dtype=bool)
+    b = gq + _conj(q) @ mirrored
     return matrix_transpose(xp.linalg.solve(r, matrix_transpose(b)))
 
 
 def qr(a, mode="reduced"):
-    """a = Q R with orthonormal Q and upper-triangular R; mode 'reduced', 'complete', 'r'."""
-    _refuse_complex("qr", a)
+    """a = Q R with orthonormal (unitary) Q and upper-triangular R with a real diagonal;
+    mode 'reduced', 'complete' or 'r'."""
     if mode not in ("reduced", "complete", "r"):
         raise TypeError(f"qr: chainrule supports mode 'reduced', 'complete' and 'r', got {mode!r}")
     m, n = xp.shape(a)[-2:]
