@@ -108,20 +108,49 @@ def backward(roots, seeds, inputs, create_graph=False):
 def accumulate_into_leaves(root, seed, create_graph):
     """`Tensor.backward`: add d(root)/d(leaf) into `.grad` of each leaf requiring grad."""
     cotangents, leaves = _propagate([root], [seed], create_graph)
+    handed_out = {}
+    _hand_out(seed, handed_out)
     for key, leaf in leaves.items():
         cotangent = cotangents[key]
         if not leaf.requires_grad:
             continue
         if not create_graph and isinstance(cotangent, Tensor):
             cotangent = cotangent.data
-        leaf.grad = writable(cotangent if leaf.grad is None else leaf.grad + cotangent)
+        leaf.grad = writable(
+            cotangent if leaf.grad is None else leaf.grad + cotangent, handed_out
+        )
 
 
-def writable(cotangent):
+def writable(cotangent, handed_out=None):
     """A gradient the user may update in place: read-only views (broadcasts) are copied,
-    and a NumPy scalar becomes a 0-d array."""
+    and a NumPy scalar becomes a 0-d array.
+
+    With `handed_out` (the arrays given out so far, by the array owning their memory),
+    memory another gradient or the seed already uses is copied too, so that an in-place
+    update of one leaf's `.grad` (clip_grad_norm_, zero_grad) never changes another's:
+    `add` gives both of its inputs the very same cotangent.
+    """
     if isinstance(cotangent, Tensor):
         return cotangent
     if not isinstance(cotangent, _backend.ndarray) or not cotangent.flags.writeable:
-        return _backend.xp.array(cotangent)
+        cotangent = _backend.xp.array(cotangent)
+    elif handed_out is not None and any(
+        _backend.xp.may_share_memory(cotangent, other)
+        for other in handed_out.get(id(_memory_owner(cotangent)), ())
+    ):
+        cotangent = cotangent.copy()
+    if handed_out is not None:
+        _hand_out(cotangent, handed_out)
     return cotangent
+
+
+def _hand_out(array, handed_out):
+    if isinstance(array, _backend.ndarray):
+        handed_out.setdefault(id(_memory_owner(array)), []).append(array)
+
+
+def _memory_owner(array):
+    """The array that owns the memory `array` views (itself when it owns it)."""
+    while isinstance(array.base, _backend.ndarray):
+        array = array.base
+    return array

@@ -1,0 +1,45 @@
+"""Gradients never share memory: an in-place update of one `.grad` changes no other value."""
+
+import numpy as np
+
+import chainrule as cr
+
+
+def test_inputs_of_an_add_get_gradients_that_do_not_share_memory():
+    w1 = cr.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    w2 = cr.Tensor(np.array([3.0, 4.0]), requires_grad=True)
+    ((w1 + w2) * np.array([1.0, 2.0])).sum().backward()
+    assert not np.shares_memory(w1.grad, w2.grad)
+    w1.grad *= 0
+    np.testing.assert_array_equal(w2.grad, [1.0, 2.0])
+
+
+def test_clip_grad_norm_scales_gradients_that_came_from_one_add_once():
+    w1 = cr.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    w2 = cr.Tensor(np.array([3.0, 4.0]), requires_grad=True)
+    ((w1 + w2) * np.array([1.0, 2.0])).sum().backward()
+    cr.nn.utils.clip_grad_norm_([w1, w2], 1.0)
+    norm = np.sqrt(np.sum(w1.grad**2) + np.sum(w2.grad**2))
+    np.testing.assert_allclose(norm, 1.0, rtol=1e-5)
+
+
+def test_the_gradient_given_to_backward_is_not_handed_out_as_a_grad():
+    x = cr.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = cr.Tensor(np.array([3.0, 4.0]), requires_grad=True)
+    seed = np.array([1.0, -1.0])
+    (x + y).backward(gradient=seed)
+    x.grad[...] = 7.0
+    y.grad[...] = 9.0
+    np.testing.assert_array_equal(seed, [1.0, -1.0])
+    leaf = cr.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    leaf.backward(gradient=seed)
+    leaf.grad += 1.0
+    np.testing.assert_array_equal(seed, [1.0, -1.0])
+
+
+def test_functional_gradients_of_an_add_do_not_share_memory():
+    grads = cr.grad(lambda a, b: ((a + b) * np.array([1.0, 2.0])).sum(), (0, 1))(
+        np.ones(2), np.ones(2)
+    )
+    grads[0][...] = 0.0
+    np.testing.assert_array_equal(grads[1], [1.0, 2.0])
