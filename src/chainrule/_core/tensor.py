@@ -37,6 +37,7 @@ class Tensor:
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
         if isinstance(data, Tensor):
+            refuse_graph_exit(data, "cr.Tensor(t) (a new leaf with t's values)", TENSOR_INSTEAD)
             data = data.data
         array = _backend.asarray(data, dtype=dtype)
         if requires_grad and not is_differentiable_dtype(array.dtype):
@@ -212,6 +213,10 @@ NUMBER_INSTEAD = (
     "Use the array functions instead (np.sin(x), not math.sin(x)); build arrays with "
     "np.stack or x.at[i].set(v) rather than storing into a NumPy array; wrap a value that "
     "should be a constant in cr.stop_gradient(x); or compute the number outside the function."
+)
+TENSOR_INSTEAD = (
+    "Use t itself (t.at[i].set(v) is already a new Tensor), or cr.stop_gradient(t) if the "
+    "new Tensor is meant to be a constant."
 )
 ARRAY_INSTEAD = (
     "Build arrays with np.stack([...]) or x.at[i].set(v) instead of writing into a NumPy "

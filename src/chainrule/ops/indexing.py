@@ -1,5 +1,7 @@
 """Indexing: getitem (basic and advanced) and its scatter-add adjoint."""
 
+import math
+
 import numpy
 
 from chainrule import _backend
@@ -76,7 +78,21 @@ def _index_update_vjp_x(g, ans, x, values, index, accumulate):
 
 
 def _index_update_vjp_values(g, ans, x, values, index, accumulate):
-    return g[(slice(None),) * batch_ndim(g, ans) + index]
+    selected = g[(slice(None),) * batch_ndim(g, ans) + index]
+    if accumulate or _is_basic(index):
+        return selected
+    return selected * _written_last(x.shape, index)
+
+
+def _written_last(shape, index):
+    """Which entries of x[index] a write keeps: with a repeated index the last one wins,
+    as in NumPy, so the values written before it have no effect (and get no gradient)."""
+    positions = xp.full(shape, -1)
+    selected_shape = positions[index].shape
+    positions[index] = xp.arange(math.prod(selected_shape)).reshape(selected_shape)
+    kept = xp.zeros(math.prod(selected_shape), dtype=bool)
+    kept[positions[positions >= 0]] = True
+    return kept.reshape(selected_shape)
 
 
 index_update.defvjp(_index_update_vjp_x, _index_update_vjp_values)
