@@ -43,17 +43,23 @@ def _linear_vjp_x(g, ans, x, weight, bias, slots):
 
 
 def _linear_vjp_weight(g, ans, x, weight, bias, slots):
+    if _plain_rows(g, x):  # the training case: one GEMM into the gradient buffer
+        return xp.matmul(g.T, x, out=gradient_out(slots[0], g))
     out_features, in_features = weight.shape
     rows = xp.swapaxes(_rows(g, ans, out_features), -1, -2)
-    inputs = xp.reshape(x, (-1, in_features))
-    out = gradient_out(slots[0], g) if g.ndim == ans.ndim else None
-    return xp.matmul(rows, inputs) if out is None else xp.matmul(rows, inputs, out=out)
+    return xp.matmul(rows, xp.reshape(x, (-1, in_features)))
 
 
 def _linear_vjp_bias(g, ans, x, weight, bias, slots):
-    rows = _rows(g, ans, weight.shape[0])
-    out = gradient_out(slots[1], g) if g.ndim == ans.ndim else None
-    return xp.sum(rows, axis=-2) if out is None else xp.sum(rows, axis=-2, out=out)
+    if _plain_rows(g, x):
+        return g.sum(axis=0, out=gradient_out(slots[1], g))
+    return xp.sum(_rows(g, ans, weight.shape[0]), axis=-2)
+
+
+def _plain_rows(g, x):
+    """True for a plain (rows, features) cotangent and input: no batch of cotangents, no
+    differentiated pass, no extra leading axes."""
+    return type(g) is xp.ndarray and type(x) is xp.ndarray and g.ndim == 2 and x.ndim == 2
 
 
 _linear.defvjp(_linear_vjp_x, _linear_vjp_weight, _linear_vjp_bias)

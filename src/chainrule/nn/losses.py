@@ -52,15 +52,19 @@ def labels_cross_entropy(logits, labels, reduction, saved):
     `saved` (a dict, one per call) for the backward pass, which turns it into the gradient
     softmax - onehot in place.
     """
-    shifted = logits - logits.max(axis=-1, keepdims=True)
+    # ufunc reductions: the same arithmetic as .max()/.sum()/.mean(), without their wrappers
+    shifted = logits - xp.maximum.reduce(logits, axis=-1, keepdims=True)
     probabilities = xp.exp(shifted)
-    total = probabilities.sum(axis=-1, keepdims=True)
-    losses = xp.log(total[..., 0]) - xp.take_along_axis(shifted, labels[..., None], -1)[..., 0]
+    total = xp.add.reduce(probabilities, axis=-1, keepdims=True)
+    rows = shifted.reshape(-1, shifted.shape[-1])
+    picked = rows[xp.arange(len(rows)), labels.reshape(-1)].reshape(labels.shape)
+    losses = xp.log(total[..., 0]) - picked
     probabilities /= total
     saved["probabilities"] = probabilities
     if reduction == "none":
         return losses
-    return xp.asarray(losses.mean() if reduction == "mean" else losses.sum())
+    total_loss = xp.add.reduce(losses, axis=None)
+    return xp.asarray(total_loss / losses.size if reduction == "mean" else total_loss)
 
 
 @labels_cross_entropy.defvjp
@@ -174,7 +178,8 @@ def _check_labels(scores, labels, name):
     if labels.shape != shape[:-1]:
         raise ShapeError(f"{name}: labels of shape {labels.shape} do not fit scores of "
                          f"shape {shape}; expected labels of shape {shape[:-1]}")
-    lowest, highest = (labels.min(), labels.max()) if labels.size else (0, 0)
+    lowest, highest = ((xp.minimum.reduce(labels, axis=None), xp.maximum.reduce(labels, axis=None))
+                       if labels.size else (0, 0))
     if lowest < 0 or highest >= classes:
         raise ShapeError(f"{name}: labels must be in 0..{classes - 1}, got values from "
                          f"{lowest} to {highest}")

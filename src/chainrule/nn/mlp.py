@@ -72,7 +72,10 @@ class MLP(Module):
         if not shape or shape[-1] != self.sizes[0]:
             raise ShapeError(f"MLP {'-'.join(map(str, self.sizes))} expects inputs with "
                              f"{self.sizes[0]} features, got shape {shape}")
-        return self.layers(self.standardize(as_dtype(x, self.dtype)))
+        x = self.standardize(as_dtype(x, self.dtype))
+        for layer in self.layers.layers:
+            x = layer.forward(x)
+        return x
 
     def standardize(self, x):
         """(x - input_mean) / input_std: what the first Linear layer sees."""

@@ -28,8 +28,9 @@ CHUNK = 262144
 _backend = None
 
 
-COMPILED_DTYPES = ("float32", "float64")
-"""The dtypes the compiled kernels are built for; others (float16, complex) use NumPy's."""
+COMPILED_DTYPES = "fd"
+"""The dtypes (by character: float32, float64) the compiled kernels are built for; others
+(float16, complex) use NumPy's."""
 
 
 def backend(dtype=None):
@@ -38,7 +39,7 @@ def backend(dtype=None):
     global _backend
     if _backend is None:
         _backend = _load()
-    if dtype is not None and str(dtype) not in COMPILED_DTYPES:
+    if dtype is not None and dtype.char not in COMPILED_DTYPES:
         return sys.modules[__name__]
     return _backend
 
