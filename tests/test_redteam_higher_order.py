@@ -41,3 +41,21 @@ def test_prod_with_zeros_keeps_float32_in_its_hessian():
     hessian = cr.hessian(np.prod)(x)
     assert hessian.dtype == np.float32
     np.testing.assert_allclose(hessian, product_hessian(x.astype(np.float64)))
+
+
+def test_check_grads_takes_nested_arguments_and_outputs_and_catches_a_wrong_rule():
+    from chainrule.extend import defvjp, primitive
+
+    @primitive
+    def wrong_square(x):
+        return x * x
+
+    defvjp(wrong_square, lambda g, ans, x: g * x)  # should be 2 g x
+
+    def model(params):
+        return {"a": np.sin(params["w"]) * params["b"][0], "b": (params["b"][1] ** 2,)}
+
+    params = {"w": np.array([0.3, 0.7]), "b": [np.array(1.5), np.array([2.0, -1.0])]}
+    cr.check_grads(model, (params,), order=2, modes=("rev", "fwd"))
+    with pytest.raises(AssertionError, match="check_grads"):
+        cr.check_grads(lambda p: wrong_square(p["w"]), ({"w": params["w"]},))

@@ -2,6 +2,7 @@
 
 from chainrule import _backend
 from chainrule._core.tensor import raw
+from chainrule._tree import tree_flatten, tree_unflatten
 from chainrule.api import jacobian, jvp, vjp
 from chainrule.ops.elementwise import imag, real
 from chainrule.ops.shape import concatenate, ravel, stack
@@ -36,13 +37,14 @@ def check_grads(f, args, order=1, modes=("rev",), eps=None, rtol=None, atol=None
     """Raise AssertionError unless f's derivatives (up to `order`) match finite differences.
 
     `args` is a tuple of arrays (a single array is one argument), converted to float64;
-    a complex argument is checked along its real and imaginary parts, a complex value as
-    its real and imaginary parts (docs/core.md, "Complex numbers").
-    Every argument's Jacobian is checked in every mode of `modes` ("rev", "fwd"). For
-    order 2 and up, as autograd's check_grads does, the functions that vjp and jvp return
-    are themselves checked, differentiated in their primals and in their cotangent or
-    tangent, drawn from a generator seeded with `seed`. The message names the function,
-    the argument, the worst index and both values.
+    an argument may be a tuple, list or dict of arrays, and f may return one (each array
+    is then checked as an argument or output of its own); a complex argument is checked
+    along its real and imaginary parts, a complex value as its real and imaginary parts
+    (docs/core.md, "Complex numbers"). Every argument's Jacobian is checked in every mode
+    of `modes` ("rev", "fwd"). For order 2 and up, as autograd's check_grads does, the
+    functions that vjp and jvp return are themselves checked, differentiated in their
+    primals and in their cotangent or tangent, drawn from a generator seeded with `seed`.
+    The message names the function, the argument, the worst index and both values.
     """
     tolerances = (
         1e-6 if eps is None else eps,
@@ -51,6 +53,9 @@ def check_grads(f, args, order=1, modes=("rev",), eps=None, rtol=None, atol=None
     )
     if not isinstance(args, (tuple, list)):
         args = (args,)
+    leaves, treedef = tree_flatten(list(args))
+    if any(isinstance(a, (tuple, list, dict)) for a in args):
+        f, args = _on_leaves(f, treedef), leaves
     if any(xp.iscomplexobj(raw(a)) for a in args):
         f, args = _real_view(f, [xp.asarray(raw(a), dtype=xp.complex128) for a in args])
     else:
@@ -60,11 +65,24 @@ def check_grads(f, args, order=1, modes=("rev",), eps=None, rtol=None, atol=None
     _check(f, args, order, tuple(modes), tolerances, rng, 1, getattr(f, "__name__", "f"))
 
 
+def _on_leaves(f, treedef):
+    """f as a function of the leaves of its (nested) arguments, one positional each."""
+
+    def on_leaves(*leaves):
+        return f(*tree_unflatten(treedef, leaves))
+
+    on_leaves.__name__ = getattr(f, "__name__", "f")
+    return on_leaves
+
+
 def _real_output(f):
-    """f with a complex value returned as [real, imag] stacked, so both parts are checked."""
+    """f with a complex value returned as [real, imag] stacked, so both parts are checked,
+    and a tuple, list or dict of values as their raveled leaves joined."""
 
     def real_valued(*args):
         value = f(*args)
+        if isinstance(value, (tuple, list, dict)):
+            value = concatenate([ravel(leaf) for leaf in tree_flatten(value)[0]])
         if not xp.iscomplexobj(raw(value)):
             return value
         return stack([real(value), imag(value)])
