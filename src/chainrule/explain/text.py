@@ -115,10 +115,11 @@ def _number(value):
 
 
 def _block(rows):
-    """Rows of numbers as aligned `[a b c]` lines, in one format chosen for the block."""
-    cells = _cells(rows)
-    return ["[" + " ".join(cells[i : i + len(row)]) + "]"
-            for i, row in zip(np.cumsum([0] + [len(row) for row in rows]), rows, strict=False)]
+    """Rows of numbers (all of one length) as aligned `[a b c]` lines, in one format chosen
+    for the whole block."""
+    cells, columns = _cells(rows), len(rows[0])
+    return ["[" + " ".join(cells[start : start + columns]) + "]"
+            for start in range(0, len(cells), columns)]
 
 
 def _cells(values):
