@@ -551,6 +551,8 @@ function follow(name) {
   $("run-status").textContent = "following…";
   const events = new EventSource(`/api/events?run=${encodeURIComponent(name)}`);
   state.events = events;
+  // Each connection (the browser reconnects by itself) starts with all the rows so far.
+  events.addEventListener("open", () => { state.rows = []; });
   events.addEventListener("rows", (event) => {
     state.rows.push(...JSON.parse(event.data));
     $("run-status").textContent = `live: ${state.rows.length} epoch` +
