@@ -490,6 +490,7 @@ $("step").addEventListener("click", async () => {
       $(`${name}-predicted`).textContent = state.model.classes[side.predicted];
     }
     render(data.after);
+    scheduleUpdate();  // an answer still on its way was computed with the old weights
   } catch (error) {
     showMessage(error.message);
   } finally {
