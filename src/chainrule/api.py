@@ -55,7 +55,7 @@ class _Trace:
     of the result are the full gradient, as in JAX.
     """
 
-    def __init__(self, f, args, argnums, name):
+    def __init__(self, f, args, argnums, name, kwargs=None):
         self.single = not isinstance(argnums, (tuple, list))
         args = list(args)
         self.slots = []
@@ -77,7 +77,7 @@ class _Trace:
             self.slots.append(placed[argnum])
         self.create_graph = outer or modes.transform_depth > 0
         with enable_grad(), _transforming():
-            self.out = f(*args)
+            self.out = f(*args, **kwargs) if kwargs else f(*args)
 
     def backward(self, roots, seeds):
         """Cotangents for every input leaf (zeros where an input does not matter).
@@ -225,11 +225,12 @@ def value_and_grad(f, argnums=0, has_aux=False, holomorphic=False):
     """A function returning (f(*args), df/d(args[argnums])); with has_aux, ((f, aux), grad).
 
     A complex output needs `holomorphic=True` (the gradient is then f'(z)), as in JAX.
+    Keyword arguments are passed to f and not differentiated, as in JAX and autograd.
     """
 
     @functools.wraps(f)
-    def value_and_grad_f(*args):
-        trace = _Trace(f, args, argnums, "grad")
+    def value_and_grad_f(*args, **kwargs):
+        trace = _Trace(f, args, argnums, "grad", kwargs)
         if has_aux and not (isinstance(trace.out, (tuple, list)) and len(trace.out) == 2):
             raise GradientError("grad: with has_aux=True, f must return a pair (value, aux)")
         out, aux = trace.out if has_aux else (trace.out, None)
@@ -247,8 +248,8 @@ def grad(f, argnums=0, has_aux=False, holomorphic=False):
     value_and_grad_f = value_and_grad(f, argnums, has_aux, holomorphic)
 
     @functools.wraps(f)
-    def grad_f(*args):
-        (value, grads) = value_and_grad_f(*args)
+    def grad_f(*args, **kwargs):
+        (value, grads) = value_and_grad_f(*args, **kwargs)
         return (grads, value[1]) if has_aux else grads
 
     return grad_f
@@ -258,9 +259,9 @@ def gradients_function(f, params=None):
     """TensorFlow eager's gradients_function: a list of d(sum f)/d(arg) per positional arg."""
 
     @functools.wraps(f)
-    def gradients(*args):
+    def gradients(*args, **kwargs):
         argnums = tuple(range(len(args))) if params is None else tuple(params)
-        trace = _Trace(f, args, argnums, "gradients_function")
+        trace = _Trace(f, args, argnums, "gradients_function", kwargs)
         _check_output(trace.out, "gradients_function")
         return list(trace.pack(trace.backward([trace.out], [_seed_like(trace.out)])))
 
@@ -359,14 +360,14 @@ def jacobian(f, argnums=0, mode="rev", holomorphic=False):
     mode="rev": one backward pass per output leaf, seeded with a batch of cotangents (the
     identity). mode="fwd": one double-VJP pass per input leaf, with a batch of tangents.
     Pytree outputs give results in JAX's structure: the output's structure outside, the
-    arguments' inside.
+    arguments' inside. Keyword arguments are passed to f and not differentiated.
     """
     if mode not in ("rev", "fwd"):
         raise ValueError(f"jacobian: mode must be 'rev' or 'fwd', got {mode!r}")
 
     @functools.wraps(f)
-    def jacobian_f(*args):
-        trace = _Trace(f, args, argnums, "jacobian")
+    def jacobian_f(*args, **kwargs):
+        trace = _Trace(f, args, argnums, "jacobian", kwargs)
         out_leaves, out_def = tree_flatten(trace.out)
         for leaf in out_leaves:
             _check_output(leaf, "jacobian")
