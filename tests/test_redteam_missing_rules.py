@@ -111,3 +111,11 @@ def test_clip_is_differentiable_in_both_bounds_as_numpy_computes_it(bounds):
     np.testing.assert_allclose(
         gup, central_difference(lambda hi: np.clip(x, lower, hi).sum(), upper), atol=1e-6
     )
+
+
+def test_clip_bounds_that_broadcast_x_to_a_larger_shape():
+    x, centre = np.array([[0.2], [-0.9]]), np.array([0.0, 0.5, -1.0])
+    gx, gc = cr.grad(lambda x, c: np.clip(x, c - 0.5, c + 0.5).sum(), (0, 1))(x, centre)
+    inside = (x >= centre - 0.5) & (x <= centre + 0.5)
+    np.testing.assert_array_equal(gx, inside.sum(axis=1, keepdims=True))
+    np.testing.assert_array_equal(gc, (~inside).sum(axis=0))

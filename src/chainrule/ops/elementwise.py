@@ -445,12 +445,13 @@ def clip(x, lower, upper):
 
 
 def _inside(x, lower, upper):
+    """Where clip passes x through (bounds may broadcast x to a larger shape)."""
     x = raw(x)
     mask = xp.ones(x.shape, dtype=bool)
     if lower is not None:
-        mask &= x >= raw(lower)
+        mask = mask & (x >= raw(lower))
     if upper is not None:
-        mask &= x <= raw(upper)
+        mask = mask & (x <= raw(upper))
     return mask
 
 
