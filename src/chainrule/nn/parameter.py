@@ -110,8 +110,8 @@ class FlatGroup:
             xp.copyto(self.grad[part].reshape(parameter.shape), gradient)
         return present
 
-
     def _adopt(self, index):
+        """Copy parameter `index`'s replaced `.data` into its view and make `.data` the view."""
         parameter, view = self.parameters[index], self.data_views[index]
         if parameter.data.shape != view.shape:
             raise ShapeError(f"optimizer: {parameter.name or 'a parameter'} was given data of "
