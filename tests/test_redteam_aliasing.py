@@ -1,6 +1,8 @@
-"""Gradients never share memory: an in-place update of one `.grad` changes no other value."""
+"""In-place updates: of one `.grad` (no other gradient changes), and of a parameter by an
+optimiser step (a graph recorded before it refuses to backpropagate)."""
 
 import numpy as np
+import pytest
 
 import chainrule as cr
 
@@ -43,3 +45,27 @@ def test_functional_gradients_of_an_add_do_not_share_memory():
     )
     grads[0][...] = 0.0
     np.testing.assert_array_equal(grads[1], [1.0, 2.0])
+
+
+def test_backward_through_a_graph_recorded_before_an_optimiser_step_raises():
+    weights = cr.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    optimizer = cr.optim.SGD([weights], lr=0.5)
+    loss = (weights * weights).sum()
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    with pytest.raises(cr.GradientError, match="updated in place"):
+        loss.backward()
+    (weights * weights).sum().backward()
+    np.testing.assert_array_equal(weights.grad, 2 * weights.data)
+
+
+def test_an_optimiser_step_leaves_graphs_of_other_tensors_alone():
+    weights = cr.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    frozen = cr.Tensor(np.array([3.0, 4.0]), requires_grad=True)
+    optimizer = cr.optim.SGD([weights], lr=0.5)
+    loss = (frozen * frozen).sum()
+    (weights * weights).sum().backward()
+    optimizer.step()
+    loss.backward()
+    np.testing.assert_array_equal(frozen.grad, [6.0, 8.0])

@@ -4,6 +4,7 @@ from chainrule import _backend
 from chainrule._core import anomaly
 from chainrule._core.modes import _grad_mode, modes
 from chainrule._core.tensor import Tensor
+from chainrule.errors import GradientError
 
 
 def topological_order(roots, stop_at=()):
@@ -61,6 +62,7 @@ def _propagate(roots, seeds, create_graph, wanted=()):
             if key in wanted:
                 reached[key] = cotangent
                 continue
+            _check_inputs_unchanged(node)
             batch_ndim = cotangent.ndim - node.data.ndim
             for parent, parent_cotangent in node._prim.vjp(
                 node, cotangent, batch_ndim, create_graph
@@ -77,6 +79,18 @@ def _propagate(roots, seeds, create_graph, wanted=()):
                     cotangents[pkey] = previous + parent_cotangent
     cotangents.update(reached)
     return cotangents, leaves
+
+
+def _check_inputs_unchanged(node):
+    """Raise if an input leaf of `node` was updated in place after `node` was recorded: its
+    VJP would mix the old graph with the new values (PyTorch raises here too)."""
+    for _, parent in node._parents:
+        if parent._version > node._version and not parent._parents:
+            raise GradientError(
+                f"{node._prim.name}: an input of shape {parent.shape} was updated in place "
+                "(an optimiser step) after this op was recorded, so the gradient through it "
+                "would use the new values: run the forward pass again after the step"
+            )
 
 
 def _leading_to(order, wanted):

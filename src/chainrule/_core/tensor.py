@@ -31,6 +31,7 @@ class Tensor:
         "_kwargs",
         "_parents",
         "_trace",
+        "_version",
         "__weakref__",
     )
     __array_priority__ = 1000
@@ -53,6 +54,7 @@ class Tensor:
         self._kwargs = None
         self._parents = ()
         self._trace = None
+        self._version = 0
 
     @classmethod
     def _from_op(cls, data, prim, args, kwargs, parents):
@@ -66,6 +68,7 @@ class Tensor:
         node._kwargs = kwargs
         node._parents = parents
         node._trace = None
+        node._version = _in_place_writes[0]
         return node
 
     @classmethod
@@ -225,6 +228,19 @@ ARRAY_INSTEAD = (
     "(or x.detach().numpy()) for a value that should be a constant; or compute it outside "
     "the function."
 )
+
+
+_in_place_writes = [0]
+"""How many in-place updates of leaf Tensors (optimiser steps) there have been. A node
+records the count when it is made, a leaf the count of its last update (`_version`)."""
+
+
+def mark_updated_in_place(tensors):
+    """Record that the values of these leaf Tensors were just overwritten (an optimiser step),
+    so a backward pass through a graph recorded before raises instead of using new values."""
+    _in_place_writes[0] += 1
+    for tensor in tensors:
+        tensor._version = _in_place_writes[0]
 
 
 def refuse_graph_exit(tensor, operation, instead):

@@ -2,7 +2,7 @@
 dicts."""
 
 from chainrule._backend import xp
-from chainrule._core.tensor import Tensor
+from chainrule._core.tensor import Tensor, mark_updated_in_place
 from chainrule.errors import CheckpointError
 from chainrule.nn.parameter import flat_groups
 
@@ -63,6 +63,7 @@ class Optimizer:
     def step(self):
         """Update every parameter that has a gradient: one pass over each flat group."""
         self.steps += 1
+        mark_updated_in_place([p for p in self.parameters if p.grad is not None])
         for index, group in enumerate(self.groups):
             buffers = [arrays[index] for arrays in self.flat_buffers.values()]
             present = group.gather_gradients()
