@@ -26,6 +26,8 @@ SETTINGS = [
 @pytest.fixture(params=BACKENDS)
 def backend(request, monkeypatch):
     """Run the test with one kernel backend."""
+    kernels.backend()
+    kernels.wait_for_compiled()  # the background load must not switch kernels mid-test
     module = kernels if request.param == "numpy" else importlib.import_module(
         "chainrule.optim._compiled")
     monkeypatch.setattr(kernels, "_backend", module)
@@ -76,6 +78,8 @@ def test_numba_and_numpy_kernels_give_the_same_bits(name, settings, dtype, monke
     if not HAS_NUMBA:
         pytest.skip("numba is not installed (pip install chainrule[fast])")
     results = {}
+    kernels.backend()
+    kernels.wait_for_compiled()
     for module in (kernels, importlib.import_module("chainrule.optim._compiled")):
         monkeypatch.setattr(kernels, "_backend", module)
         results[module.__name__] = _run(name, settings, dtype)
@@ -126,9 +130,29 @@ def test_import_chainrule_and_building_an_optimiser_do_not_import_numba():
 
 
 def test_chainrule_kernels_numpy_forces_the_numpy_backend(monkeypatch):
+    kernels.wait_for_compiled()
     monkeypatch.setenv("CHAINRULE_KERNELS", "numpy")
     monkeypatch.setattr(kernels, "_backend", None)
+    monkeypatch.setattr(kernels, "_loader", None)
     assert kernels.backend() is kernels
+    assert not kernels.wait_for_compiled()
+
+
+def test_the_first_step_starts_loading_numba_and_it_serves_once_loaded():
+    if not HAS_NUMBA:
+        pytest.skip("numba is not installed (pip install chainrule[fast])")
+    code = ("import sys, numpy as np, chainrule as cr\n"
+            "from chainrule.optim import kernels\n"
+            "model = cr.nn.MLP((4, 3, 2))\n"
+            "optimizer = cr.optim.Adam(model.parameters())\n"
+            "cr.nn.functional.cross_entropy(model(np.ones((1, 4))), np.array([0])).backward()\n"
+            "before = 'numba' in sys.modules\n"
+            "optimizer.step()\n"
+            "loaded = kernels.wait_for_compiled(timeout=120)\n"
+            "print(before, loaded, kernels.backend(np.dtype(np.float32)).__name__)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.split() == ["False", "True", "chainrule.optim._compiled"]
 
 
 def test_float16_parameters_are_updated_by_the_numpy_kernel():
@@ -149,6 +173,8 @@ def test_an_mlp_adam_step_through_the_public_api_is_one_kernel_call(monkeypatch)
             calls.append(parameter.size)
             kernels.adam(parameter, *rest)
 
+    kernels.backend()
+    kernels.wait_for_compiled()
     monkeypatch.setattr(kernels, "_backend", Counting())
     model = cr.nn.MLP((6, 5, 3), rng=np.random.default_rng(0))
     optimizer = cr.optim.Adam(model.parameters())

@@ -3,7 +3,7 @@ the flat arrays, in the arithmetic of `kernels`' NumPy versions, operation for o
 
 Scalars arrive in the arrays' dtype, so float32 updates stay float32 throughout; no
 fastmath, so nothing is reassociated or fused and the results equal NumPy's bit for bit.
-Imported by `kernels` on the first optimiser step only.
+Imported by `kernels` in a background thread started by the first optimiser step.
 """
 
 import numba
@@ -45,3 +45,13 @@ def sgd(parameter, gradient, velocity, lr, momentum, nesterov, weight_decay, flu
                 b = zero
             velocity[i] = b
         parameter[i] = parameter[i] - lr * g
+
+
+def warm_up():
+    """Load (or compile) each kernel for float32 and float64, with the argument types the
+    optimisers pass, so the first real step does not wait for it."""
+    for dtype in (np.float32, np.float64):
+        scalar = dtype
+        arrays = [np.zeros(1, dtype) for _ in range(4)]
+        adam(*arrays, *(scalar(0) for _ in range(8)), False, scalar(1))
+        sgd(*arrays[:3], scalar(0), scalar(0), False, scalar(0), False, scalar(1))

@@ -3,8 +3,10 @@
 Each update reads and writes every element once: numba's compiled loop when numba is
 installed (`pip install chainrule[fast]`, about 4x faster), else NumPy over chunks small
 enough to stay in cache. Both do the same float operations in the same order, so they
-give the same bits. numba is imported on the first step, never by `import chainrule`;
-`CHAINRULE_KERNELS=numpy` forces the NumPy version.
+give the same bits, so which one ran a step never shows in the results. numba is never
+imported by `import chainrule`: the first step starts loading it in a background thread
+(import and compiled code from its cache, about 0.8 s) and NumPy serves the steps until it
+is ready. `CHAINRULE_KERNELS=numpy` keeps the NumPy version.
 
 Where a gradient stays 0 (MNIST's blank border pixels) the moments decay geometrically
 into the subnormal range, where arithmetic is many times slower. With `flush` (every
@@ -25,34 +27,52 @@ FLUSH_EVERY = 8
 CHUNK = 262144
 """Elements per NumPy pass: few enough calls, and the scratch arrays stay small."""
 
-_backend = None
-
-
 COMPILED_DTYPES = "fd"
 """The dtypes (by character: float32, float64) the compiled kernels are built for; others
 (float16, complex) use NumPy's."""
 
+_backend = None
+"""What serves float32/float64 updates: None before the first step, then this module,
+then numba's once the background load has finished."""
+_loader = None
+
 
 def backend(dtype=None):
-    """The module that runs updates of `dtype`: the numba one if it can be imported and
-    handles the dtype, else this one."""
-    global _backend
-    if _backend is None:
-        _backend = _load()
+    """The module that runs updates of `dtype`: numba's once loaded (the first call starts
+    loading it), this one before that and for dtypes numba's kernels are not built for."""
     if dtype is not None and dtype.char not in COMPILED_DTYPES:
         return sys.modules[__name__]
+    if _backend is None:
+        _start_loading()
     return _backend
 
 
-def _load():
-    if os.environ.get("CHAINRULE_KERNELS", "").lower() != "numpy":
-        try:
-            from chainrule.optim import _compiled
-        except ImportError:
-            pass
-        else:
-            return _compiled
-    return sys.modules[__name__]
+def wait_for_compiled(timeout=None):
+    """Wait for the background load of numba's kernels; True when they now serve updates."""
+    if _loader is not None:
+        _loader.join(timeout)
+    return _backend is not None and _backend is not sys.modules[__name__]
+
+
+def _start_loading():
+    global _backend, _loader
+    _backend = sys.modules[__name__]
+    if os.environ.get("CHAINRULE_KERNELS", "").lower() == "numpy":
+        return
+    _loader = threading.Thread(target=_load_compiled, name="chainrule-kernels")
+    _loader.start()
+
+
+def _load_compiled():
+    """Import numba's kernels and load their compiled code, then let them serve."""
+    global _backend
+    try:
+        from chainrule.optim import _compiled
+
+        _compiled.warm_up()
+    except Exception:  # no numba, or one that cannot build here: NumPy keeps serving
+        return
+    _backend = _compiled
 
 
 def adam(parameter, gradient, exp_avg, exp_avg_sq, beta1, one_minus_beta1, beta2,
