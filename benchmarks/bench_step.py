@@ -38,6 +38,7 @@ def main():
     optimizer = make[args.optimizer](warm.parameters())
     cr.nn.functional.cross_entropy(warm(np.ones((1, 4))), np.array([0])).backward()
     optimizer.step()
+    cr.optim.kernels.wait_for_compiled()  # numba loads in the background: not the step's memory
 
     tracemalloc.start()
     model = cr.nn.MLP((784, 512, 10), rng=np.random.default_rng(0))
