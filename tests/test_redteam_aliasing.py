@@ -69,3 +69,11 @@ def test_an_optimiser_step_leaves_graphs_of_other_tensors_alone():
     optimizer.step()
     loss.backward()
     np.testing.assert_array_equal(frozen.grad, [6.0, 8.0])
+
+
+def test_backward_through_a_graph_recorded_before_load_state_dict_raises():
+    model = cr.nn.MLP((3, 2), rng=np.random.default_rng(0))
+    loss = model(np.ones((1, 3))).sum()
+    model.load_state_dict({k: np.zeros_like(v) for k, v in model.state_dict().items()})
+    with pytest.raises(cr.GradientError, match="updated in place"):
+        loss.backward()

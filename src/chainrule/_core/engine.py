@@ -88,7 +88,7 @@ def _check_inputs_unchanged(node):
         if parent._version > node._version and not parent._parents:
             raise GradientError(
                 f"{node._prim.name}: an input of shape {parent.shape} was updated in place "
-                "(an optimiser step) after this op was recorded, so the gradient through it "
+                "(an optimiser step, load_state_dict) after this op was recorded, so its gradient "
                 "would use the new values: run the forward pass again after the step"
             )
 

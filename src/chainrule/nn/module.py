@@ -1,7 +1,7 @@
 """Module: parameters, submodules, state dicts and train/eval mode; Sequential."""
 
 from chainrule._backend import xp
-from chainrule._core.tensor import Tensor, raw
+from chainrule._core.tensor import Tensor, mark_updated_in_place, raw
 from chainrule.errors import CheckpointError
 from chainrule.nn.parameter import pack
 
@@ -104,6 +104,7 @@ class Module:
                                   + "; ".join(problems))
         for name, parameter in parameters.items():
             xp.copyto(parameter.data, state[name])
+        mark_updated_in_place(parameters.values())
 
     def extra_repr(self):
         """The arguments shown inside this module's repr parentheses."""
