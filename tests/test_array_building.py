@@ -130,3 +130,22 @@ def test_chainrule_numpy_is_a_drop_in_for_numpy():
     gradient = cr.grad(lambda x: cnp.linalg.det(cnp.array([[x[0, 0], x[0, 1]],
                                                          [x[1, 0], x[1, 1]]])))(x)
     numpy.testing.assert_allclose(gradient, numpy.linalg.det(x) * numpy.linalg.inv(x).T)
+
+
+def test_chainrule_numpy_names_are_numpys_not_its_own_imports():
+    for name in sorted(set(dir(numpy)) & set(vars(cnp))):
+        if name.startswith("_") or name in {"r_", "c_", "linalg", "fft", "random"}:
+            continue
+        if callable(getattr(numpy, name)) and name in cnp.__all__:
+            continue
+        assert getattr(cnp, name) is getattr(numpy, name), name
+    assert cnp.shape(numpy.ones((2, 3))) == (2, 3)
+    assert cnp.ndim(numpy.ones(2)) == 1
+
+
+def test_chainrule_numpy_full_with_a_tensor_fill_value_is_differentiable():
+    assert cr.grad(lambda s: cnp.full((3,), s).sum())(2.0) == 3.0
+    assert cr.hessian(lambda s: (cnp.full(2, s) ** 3).sum())(2.0) == 24.0
+    weights = numpy.arange(4.0).reshape(2, 2)
+    assert cr.grad(lambda s: (cnp.full_like(weights, s) * weights).sum())(2.0) == 6.0
+    numpy.testing.assert_array_equal(cnp.full((2,), 1.5), numpy.full((2,), 1.5))

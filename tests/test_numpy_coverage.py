@@ -277,6 +277,7 @@ STRUCTURAL = {
     "make_diagonal": (lambda a: cr.make_diagonal(a, axis1=-1, axis2=-2), [(2, 3)]),
     "inner": (lambda a, b: np.inner(a, b), [(2, 3), (4, 3)]),
     "inner/scalar": (lambda a, b: np.inner(a, b), [(), (3,)]),
+    "vdot": (lambda a, b: np.vdot(a, b), [(2, 3), (3, 2)]),
     "rollaxis": (lambda a: np.rollaxis(a, 2), [(2, 3, 4)]),
     "rollaxis/start": (lambda a: np.rollaxis(a, 0, 3), [(2, 3, 4)]),
     "column_stack/one_vector": (lambda a: np.column_stack(a), [(3,)]),

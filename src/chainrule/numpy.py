@@ -16,13 +16,14 @@ module is NumPy with those filled in, as `jax.numpy` and `autograd.numpy` are:
 - autograd.numpy's `make_diagonal` (the complement of `diagonal`) is here too.
 """
 
-import functools
-import sys
-import types
+import functools as _functools
+import sys as _sys
+import types as _types
 
-import numpy
+import numpy as _numpy
 
-from chainrule.ops import shape
+from chainrule.ops import elementwise as _elementwise
+from chainrule.ops import shape as _shape
 from chainrule.ops.building import (
     SEQUENCE_FUNCTIONS,
     array_from,
@@ -37,7 +38,7 @@ def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, lik
     """numpy.array that keeps Tensors in the graph: `array([t1, t2])`, `array([[t, 1.0],
     [0.0, t]])` are differentiable Tensors with NumPy's values, shape and dtype."""
     if not holds_tensor(object):
-        return numpy.array(object, dtype=dtype, copy=copy, order=order, subok=subok,
+        return _numpy.array(object, dtype=dtype, copy=copy, order=order, subok=subok,
                            ndmin=ndmin)
     return array_from(object, dtype=dtype, ndmin=ndmin)
 
@@ -45,21 +46,38 @@ def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, lik
 def asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
     """numpy.asarray that keeps Tensors: a Tensor comes back as it is (cast to `dtype`)."""
     if not holds_tensor(a):
-        return numpy.asarray(a, dtype=dtype, order=order, copy=copy)
+        return _numpy.asarray(a, dtype=dtype, order=order, copy=copy)
     return array_from(a, dtype=dtype)
 
 
 asanyarray = asarray
 
 
+def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
+    """numpy.full whose fill value may be a Tensor (broadcast to `shape`, differentiable)."""
+    if not holds_tensor(fill_value):
+        return _numpy.full(shape, fill_value, dtype=dtype, order=order)
+    value = array_from(fill_value, dtype=dtype)
+    return _shape.broadcast_to(value, (shape,) if isinstance(shape, int) else tuple(shape))
+
+
+def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    """numpy.full_like whose fill value may be a Tensor: `full` with a's shape and dtype."""
+    if not holds_tensor(fill_value):
+        return _numpy.full_like(a, fill_value, dtype=dtype, order=order, shape=shape)
+    target = _numpy.shape(a) if shape is None else shape
+    dtype = dtype if dtype is not None else _numpy.result_type(a)
+    return full(target, _elementwise.astype(array_from(fill_value), dtype), dtype=dtype)
+
+
 def differentiable(function):
     """`function` with list and tuple arguments holding Tensors made into one Tensor."""
-    if isinstance(function, numpy.ufunc):
+    if isinstance(function, _numpy.ufunc):
         return _Ufunc(function)
 
     name = getattr(function, "__name__", "")
 
-    @functools.wraps(function)
+    @_functools.wraps(function)
     def call(*args, **kwargs):
         return function(*lists_as_arrays(name, args),
                         **{k: as_array_like(v) for k, v in kwargs.items()})
@@ -101,31 +119,31 @@ class _Joiner:
         pieces = []
         for item in items:
             if isinstance(item, slice):
-                pieces.append(numpy.r_[item])
+                pieces.append(_numpy.r_[item])
                 continue
-            piece = array_from(item) if holds_tensor(item) else numpy.asarray(item)
+            piece = array_from(item) if holds_tensor(item) else _numpy.asarray(item)
             pieces.append(_at_least(piece, ndmin, trans1d))
-        return shape.concatenate(pieces, axis=axis)
+        return _shape.concatenate(pieces, axis=axis)
 
 
 def _at_least(piece, ndmin, trans1d):
     """NumPy's AxisConcatenator rule: pad to ndmin axes, the old ones placed at trans1d."""
-    ndim = numpy.ndim(piece)
+    ndim = _numpy.ndim(piece)
     if ndim >= ndmin:
         return piece
     added = ndmin - ndim
-    padded = shape.reshape(piece, (1,) * added + tuple(numpy.shape(piece)))
+    padded = _shape.reshape(piece, (1,) * added + tuple(_numpy.shape(piece)))
     start = trans1d + added + 1 if trans1d < 0 else trans1d
     axes = list(range(ndmin))
     order = axes[:start] + axes[added:] + axes[start:added]
-    return shape.transpose(padded, tuple(order)) if order != axes else padded
+    return _shape.transpose(padded, tuple(order)) if order != axes else padded
 
 
 r_ = _Joiner(axis=0, ndmin=1, trans1d=-1)
 c_ = _Joiner(axis=-1, ndmin=2, trans1d=0)
 
 
-class _Namespace(types.ModuleType):
+class _Namespace(_types.ModuleType):
     """A NumPy submodule (linalg, fft, random) with its functions made `differentiable`."""
 
     def __init__(self, name, module):
@@ -139,28 +157,29 @@ class _Namespace(types.ModuleType):
         return dir(self._module)
 
 
-@functools.cache
+@_functools.cache
 def _wrapped(module, name):
     value = getattr(module, name)
-    if name in SEQUENCE_FUNCTIONS or isinstance(value, (type, types.ModuleType)):
+    if name in SEQUENCE_FUNCTIONS or isinstance(value, (type, _types.ModuleType)):
         return value
     return differentiable(value) if callable(value) else value
 
 
 for _name in ("linalg", "fft", "random"):
-    globals()[_name] = sys.modules[f"{__name__}.{_name}"] = _Namespace(
-        f"{__name__}.{_name}", getattr(numpy, _name)
+    globals()[_name] = _sys.modules[f"{__name__}.{_name}"] = _Namespace(
+        f"{__name__}.{_name}", getattr(_numpy, _name)
     )
 
 
-__all__ = sorted(set(numpy.__all__) | {"array", "asarray", "asanyarray", "r_", "c_", "linalg",
-                                         "fft", "random", "differentiable", "make_diagonal"})
+__all__ = sorted(set(_numpy.__all__) | {"array", "asarray", "asanyarray", "r_", "c_", "linalg",
+                                         "fft", "random", "differentiable", "make_diagonal", "full",
+                                         "full_like"})
 
 
 def __getattr__(name):
     """Any other NumPy name: functions made `differentiable`, the rest as NumPy has them."""
-    return _wrapped(numpy, name)
+    return _wrapped(_numpy, name)
 
 
 def __dir__():
-    return sorted(set(dir(numpy)) | set(globals()))
+    return sorted(set(dir(_numpy)) | set(globals()))

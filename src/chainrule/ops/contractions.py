@@ -57,6 +57,11 @@ def inner(a, b):
     return tensordot(a, b, axes=(-1, -1))
 
 
+def vdot(a, b):
+    """sum(conj(a) * b) over the flattened arrays (NumPy's vdot: a is conjugated)."""
+    return reduce_sum(ew.multiply(ew.conj(reshape(a, (-1,))), reshape(b, (-1,))))
+
+
 def _diagonal_positions(rows, cols, offset):
     """Row and column indices of the `offset` diagonal of a rows x cols matrix."""
     length = max(0, min(rows + min(offset, 0), cols - max(offset, 0)))
@@ -161,6 +166,7 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
 for _numpy_function, _op in [
     (numpy.tensordot, tensordot),
     (numpy.inner, inner),
+    (numpy.vdot, vdot),
     (numpy.diagonal, diagonal),
     (numpy.trace, trace),
     (numpy.diag, diag),
