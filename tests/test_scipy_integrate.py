@@ -65,3 +65,18 @@ def test_float32_stays_float32():
     grad = cr.grad(lambda y0: integrate.odeint(lambda y, t: -y, y0, t).sum())(y0)
     assert grad.dtype == np.float32
     np.testing.assert_allclose(grad, np.sum(np.exp(-t)), rtol=1e-5)
+
+
+def test_weights_nested_in_args_get_their_gradients():
+    # autograd's ode_net passes a network's weights as a list of (W, b) pairs.
+    y0, t = np.array([1.0, 0.5]), np.linspace(0.0, 1.0, 4)
+    weights, bias = RNG.normal(size=(2, 2)) * 0.3, RNG.normal(size=2) * 0.1
+
+    def network(y, t, layers):
+        ((w, b),) = layers
+        return np.tanh(y @ w + b)
+
+    def loss(w, b):
+        return integrate.odeint(network, y0, t, ([(w, b)],), **TIGHT).sum()
+
+    cr.check_grads(loss, (weights, bias), order=1)

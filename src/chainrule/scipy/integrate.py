@@ -10,19 +10,26 @@ higher orders work too (each order integrates a larger adjoint system).
 import numpy as np
 import scipy.integrate
 
+from chainrule._tree import tree_flatten, tree_unflatten
 from chainrule.api import vjp
 from chainrule.ops._primitive import primitive
 
 
 def odeint(func, y0, t, args=(), **options):
     """y(t) for dy/dt = func(y, t, *args), y(t[0]) = y0, as scipy.integrate.odeint: an
-    array of shape (len(t), len(y0)). Differentiable in y0, t and each of `args`."""
+    array of shape (len(t), len(y0)). Differentiable in y0, t and every array in `args`,
+    which may be nested tuples, lists and dicts (a network's weights)."""
     if options.get("full_output") or options.get("Dfun") is not None:
         raise TypeError("chainrule.scipy.integrate.odeint supports neither full_output nor "
                         "Dfun (the gradient needs only func)")
     if not isinstance(args, tuple):
         args = (args,)
-    return _odeint(func, y0, t, *args, **options)
+    leaves, treedef = tree_flatten(args)
+
+    def func_of_leaves(y, time, *leaves):
+        return func(y, time, *tree_unflatten(treedef, leaves))
+
+    return _odeint(func_of_leaves, y0, t, *leaves, **options)
 
 
 @primitive
