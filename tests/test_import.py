@@ -59,3 +59,19 @@ def test_unknown_attribute_raises_attribute_error_naming_it():
 
 def test_lazy_submodules_are_listed_by_dir():
     assert {"nn", "optim", "data", "explain", "training"} <= set(dir(chainrule))
+
+
+LAZY_OPS = """
+import sys
+import numpy as np
+import chainrule as cr
+print(sorted(m for m in sys.modules if m.startswith("chainrule.ops.")
+             and m.split(".")[-1] in cr.ops._LAZY_MODULES))
+print(cr.grad(lambda x: np.linalg.det(x))(2 * np.eye(2))[0, 0], cr.median(np.arange(3.0)))
+"""
+
+
+def test_linalg_fft_and_statistics_ops_load_on_first_use():
+    loaded, values = run_python(LAZY_OPS)
+    assert loaded == "[]"
+    assert values.split() == ["2.0", "1.0"]

@@ -6,6 +6,7 @@
 Exact gradients, Jacobians, Hessians and custom gradients of ordinary NumPy code.
 """
 
+from chainrule import ops as _ops
 from chainrule._core import Tensor, detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from chainrule.api import (
     grad,
@@ -29,9 +30,12 @@ from chainrule.errors import (
     LinAlgError,
     ShapeError,
 )
-from chainrule.ops import *  # noqa: F403 - the primitives are the package's vocabulary
 from chainrule.ops import __all__ as _ops_all
 from chainrule.serialization import load, save
+
+globals().update({name: getattr(_ops, name) for name in _ops.EAGER})
+"""The primitives are the package's vocabulary: `cr.tanh`, `cr.einsum`; the linalg, fft and
+statistics ones (`cr.inv`, `cr.median`, ...) load with their module on first use."""
 
 __version__ = "0.1.0"
 
@@ -41,6 +45,8 @@ _SUBMODULES = ("data", "explain", "nn", "numpy", "optim", "scipy", "training")
 
 def __getattr__(name):
     """`cr.nn`, `cr.optim`, `cr.data`, ... imported when first touched, as `torch.nn` is."""
+    if name in _ops._LAZY_NAMES:
+        return getattr(_ops, name)
     if name in _SUBMODULES:
         import importlib
 
@@ -56,7 +62,7 @@ def __dir__():
     from importlib.util import find_spec
 
     present = {name for name in _SUBMODULES if find_spec(f"{__name__}.{name}") is not None}
-    return sorted(set(globals()) | present)
+    return sorted(set(globals()) | present | set(_ops._LAZY_NAMES))
 
 
 def tensor(data, requires_grad=False, dtype=None):

@@ -1,32 +1,9 @@
 """Primitives (forward and VJP side by side) and the functions built from them."""
 
-from chainrule.ops import fft as _fft  # noqa: F401 - registers numpy.fft on Tensors
+import importlib
+
 from chainrule.ops import tensor_methods as _tensor_methods  # noqa: F401 - attaches operators
-from chainrule.ops.accumulating import cumprod, diff, roll
-from chainrule.ops.contractions import (
-    cross,
-    diag,
-    diagonal,
-    inner,
-    vdot,
-    kron,
-    make_diagonal,
-    tensordot,
-    trace,
-    tril,
-    triu,
-)
 from chainrule.ops.custom import custom_gradient
-from chainrule.ops.decompositions import (
-    cholesky,
-    eig,
-    eigh,
-    eigvals,
-    eigvalsh,
-    qr,
-    svd,
-    svdvals,
-)
 from chainrule.ops.elementwise import (
     absolute,
     add,
@@ -87,26 +64,7 @@ from chainrule.ops.elementwise_more import (
     sinc,
 )
 from chainrule.ops.indexing import getitem, index_add, index_set, sort, take, take_along_axis
-from chainrule.ops.joining import (
-    append,
-    array_split,
-    atleast_1d,
-    atleast_2d,
-    atleast_3d,
-    column_stack,
-    dsplit,
-    dstack,
-    hsplit,
-    hstack,
-    rollaxis,
-    vsplit,
-    vstack,
-)
 from chainrule.ops.linalg import dot, einsum, matmul, outer
-from chainrule.ops.linalg_array_api import cond, matrix_norm, vecdot, vector_norm
-from chainrule.ops.linalg_solve import det, inv, matrix_power, multi_dot, pinv, slogdet, solve
-from chainrule.ops.norms import norm
-from chainrule.ops.ranges import geomspace, linspace, logspace
 from chainrule.ops.reductions import (
     cumsum,
     logsumexp,
@@ -136,7 +94,6 @@ from chainrule.ops.shape import (
     transpose,
 )
 from chainrule.ops.special import log_softmax, softmax
-from chainrule.ops.statistics import average, median, nanmean, nansum, percentile, quantile
 
 abs = absolute  # noqa: A001 - NumPy's alias
 mod = remainder  # NumPy's alias
@@ -293,3 +250,40 @@ __all__ = [
     "var",
     "where",
 ]
+
+
+_LAZY_MODULES = {
+    "accumulating": ("cumprod", "diff", "roll"),
+    "contractions": ("cross", "diag", "diagonal", "inner", "vdot", "kron", "make_diagonal",
+                     "tensordot", "trace", "tril", "triu"),
+    "decompositions": ("cholesky", "eig", "eigh", "eigvals", "eigvalsh", "qr", "svd", "svdvals"),
+    "joining": ("append", "array_split", "atleast_1d", "atleast_2d", "atleast_3d", "column_stack",
+                "dsplit", "dstack", "hsplit", "hstack", "rollaxis", "vsplit", "vstack"),
+    "linalg_array_api": ("cond", "matrix_norm", "vecdot", "vector_norm"),
+    "linalg_solve": ("det", "inv", "matrix_power", "multi_dot", "pinv", "slogdet", "solve"),
+    "norms": ("norm",),
+    "ranges": ("geomspace", "linspace", "logspace"),
+    "statistics": ("average", "median", "nanmean", "nansum", "percentile", "quantile"),
+    "fft": (),
+}
+"""Modules loaded on first use (their names, or a NumPy call that needs them), so that
+`import chainrule` pays only for the core. `fft` only registers numpy.fft's rules."""
+
+_LAZY_NAMES = {name: module for module, names in _LAZY_MODULES.items() for name in names}
+
+
+def __getattr__(name):
+    module = _LAZY_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'chainrule.ops' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
+
+def load_all():
+    """Import every lazily loaded op module, registering its NumPy functions."""
+    for module in _LAZY_MODULES:
+        importlib.import_module(f"{__name__}.{module}")
+
+
+EAGER = [name for name in __all__ if name not in _LAZY_NAMES]
+"""The names bound at import; the others load their module when first asked for."""

@@ -175,6 +175,8 @@ def _refuse_written_values(func, args, kwargs):
 
 def array_function(func, args, kwargs):
     """Tensor.__array_function__: route a NumPy function call to chainrule."""
+    if func not in NON_DIFFERENTIABLE_FUNCTIONS and func not in FUNCTIONS:
+        _load_lazy_ops()
     if func in NON_DIFFERENTIABLE_FUNCTIONS:
         if func in WRITES_VALUES:
             _refuse_written_values(func, args, kwargs)
@@ -183,6 +185,13 @@ def array_function(func, args, kwargs):
     if op is None:
         raise _unsupported(f"{func.__module__}.{func.__name__}")
     return op(*_lists_as_arrays(func, args), **kwargs)
+
+
+def _load_lazy_ops():
+    """Register the rules of the op modules that `import chainrule` leaves for first use."""
+    from chainrule import ops  # the package imports this module
+
+    ops.load_all()
 
 
 def _lists_as_arrays(func, args):
