@@ -22,13 +22,13 @@ import types as _types
 
 import numpy as _numpy
 
+from chainrule._core.tensor import holds_tensor
 from chainrule.ops import elementwise as _elementwise
 from chainrule.ops import shape as _shape
 from chainrule.ops.building import (
     SEQUENCE_FUNCTIONS,
     array_from,
     as_array_like,
-    holds_tensor,
     lists_as_arrays,
 )
 from chainrule.ops.contractions import make_diagonal  # noqa: F401 - autograd.numpy's name

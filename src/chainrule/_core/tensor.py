@@ -255,3 +255,23 @@ def refuse_graph_exit(tensor, operation, instead):
 def raw(value):
     """The backend array behind a Tensor; anything else unchanged."""
     return value.data if isinstance(value, Tensor) else value
+
+
+def raw_nested(value):
+    """`value` with every Tensor inside nested tuples and lists replaced by its array."""
+    if isinstance(value, Tensor):
+        return value.data
+    if isinstance(value, (list, tuple)):
+        return type(value)(raw_nested(item) for item in value)
+    return value
+
+
+def holds_tensor(value):
+    """True for a Tensor, or nested tuples, lists and dicts with a Tensor somewhere inside."""
+    if isinstance(value, Tensor):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(holds_tensor(item) for item in value)
+    if isinstance(value, dict):
+        return any(holds_tensor(item) for item in value.values())
+    return False

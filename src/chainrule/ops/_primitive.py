@@ -13,7 +13,7 @@ Complex numbers follow autograd's and JAX's convention: a holomorphic op's VJP i
 from chainrule import _backend
 from chainrule._core import anomaly
 from chainrule._core.modes import modes
-from chainrule._core.tensor import Tensor, raw
+from chainrule._core.tensor import Tensor, holds_tensor, raw
 from chainrule._tree import tree_flatten, tree_map
 from chainrule.errors import ChainruleError, GradientError, MissingDerivativeError, ShapeError
 from chainrule.ops.numpy_dispatch import register
@@ -110,7 +110,7 @@ class Primitive:
                 raw_args[i] = arg.data
                 if arg.requires_grad and i not in constant_args:
                     parents.append((i, arg))
-            elif type(arg) in _CONTAINERS and _holds_tensor(arg):
+            elif type(arg) in _CONTAINERS and holds_tensor(arg):
                 has_tensor = True
                 raw_args[i] = tree_map(raw, arg)
                 if i not in constant_args and _add_leaf_parents(i, arg, parents):
@@ -216,15 +216,6 @@ class Primitive:
 
 
 _CONTAINERS = (tuple, list, dict)
-
-
-def _holds_tensor(container):
-    """True when a Tensor sits anywhere inside nested tuples, lists and dicts."""
-    items = container.values() if type(container) is dict else container
-    return any(
-        isinstance(item, Tensor) or (type(item) in _CONTAINERS and _holds_tensor(item))
-        for item in items
-    )
 
 
 def _add_leaf_parents(position, container, parents):

@@ -5,7 +5,7 @@ here they become one differentiable Tensor, with the values, shape and dtype Num
 
 import numpy
 
-from chainrule._core.tensor import Tensor
+from chainrule._core.tensor import Tensor, holds_tensor, raw_nested
 from chainrule.ops import elementwise, shape
 
 SEQUENCE_FUNCTIONS = frozenset(
@@ -20,23 +20,6 @@ SEQUENCE_FUNCTIONS = frozenset(
 (NumPy dispatches on its items), never as one array."""
 
 
-def holds_tensor(value):
-    """True for a Tensor, or a list or tuple with a Tensor somewhere inside."""
-    if isinstance(value, Tensor):
-        return True
-    if isinstance(value, (list, tuple)):
-        return any(holds_tensor(item) for item in value)
-    return False
-
-
-def _shadow(value):
-    """value with every Tensor replaced by its array (what NumPy would have been given)."""
-    if isinstance(value, Tensor):
-        return value.data
-    if isinstance(value, (list, tuple)):
-        return [_shadow(item) for item in value]
-    return value
-
 
 def _stacked(value):
     if isinstance(value, Tensor):
@@ -48,7 +31,7 @@ def _stacked(value):
 
 def array_from(value, dtype=None, ndmin=0):
     """One Tensor from nested lists and tuples holding Tensors (numpy.array's rules)."""
-    target = numpy.array(_shadow(value), dtype=dtype, ndmin=ndmin)
+    target = numpy.array(raw_nested(value), dtype=dtype, ndmin=ndmin)
     built = _stacked(value)
     if built.dtype != target.dtype:
         built = elementwise.astype(built, target.dtype)

@@ -13,7 +13,7 @@ import sys
 import numpy
 
 from chainrule._core.modes import is_grad_enabled
-from chainrule._core.tensor import Tensor
+from chainrule._core.tensor import Tensor, raw_nested
 from chainrule.errors import GradientError
 
 UFUNCS = {}
@@ -102,14 +102,6 @@ def register(numpy_function, op=None):
     return op
 
 
-def _raw(value):
-    if isinstance(value, Tensor):
-        return value.data
-    if isinstance(value, (list, tuple)):
-        return type(value)(_raw(v) for v in value)
-    return value
-
-
 def _unsupported(name):
     return GradientError(
         f"chainrule does not support {name} on Tensors (it has no gradient rule); "
@@ -128,7 +120,7 @@ def array_ufunc(ufunc, method, inputs, kwargs):
             + " on Tensors"
         )
     if ufunc in NON_DIFFERENTIABLE_UFUNCS:
-        return ufunc(*[_raw(x) for x in inputs], **kwargs)
+        return ufunc(*[raw_nested(x) for x in inputs], **kwargs)
     op = UFUNCS.get(ufunc)
     if op is None and _load_scipy_special_rules():
         op = UFUNCS.get(ufunc)
@@ -180,7 +172,7 @@ def array_function(func, args, kwargs):
     if func in NON_DIFFERENTIABLE_FUNCTIONS:
         if func in WRITES_VALUES:
             _refuse_written_values(func, args, kwargs)
-        return func(*_raw(args), **{k: _raw(v) for k, v in kwargs.items()})
+        return func(*raw_nested(args), **{k: raw_nested(v) for k, v in kwargs.items()})
     op = FUNCTIONS.get(func)
     if op is None:
         raise _unsupported(f"{func.__module__}.{func.__name__}")
