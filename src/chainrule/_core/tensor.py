@@ -212,6 +212,9 @@ class Tensor:
         return f"Tensor({values}, {facts})"
 
 
+_backend._tensor_types.add(Tensor)
+
+
 NUMBER_INSTEAD = (
     "Use the array functions instead (np.sin(x), not math.sin(x)); build arrays with "
     "np.stack or x.at[i].set(v) rather than storing into a NumPy array; wrap a value that "

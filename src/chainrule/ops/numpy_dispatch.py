@@ -12,6 +12,7 @@ import sys
 
 import numpy
 
+from chainrule._backend import array_module
 from chainrule._core.modes import is_grad_enabled
 from chainrule._core.tensor import Tensor, raw_nested
 from chainrule.errors import GradientError
@@ -86,6 +87,32 @@ NON_DIFFERENTIABLE_FUNCTIONS = {
 }
 
 
+NUMPY_SUBMODULES = {"linalg": numpy.linalg, "fft": numpy.fft}
+
+
+def same_function(function, module):
+    """`module`'s function of the same name as the NumPy function `function` (itself on
+    NumPy), so work on raw arrays stays on their device."""
+    if module is numpy:
+        return function
+    name = function.__name__
+    if getattr(numpy, name, None) is function:
+        return getattr(module, name)
+    for sub_name, sub in NUMPY_SUBMODULES.items():
+        if getattr(sub, name, None) is function:
+            return getattr(getattr(module, sub_name), name)
+    raise TypeError(f"{function.__module__}.{name} has no counterpart in {module.__name__}")
+
+
+def _flat(values):
+    """The items of nested tuples and lists, for finding the arrays' module."""
+    for value in values:
+        if isinstance(value, (list, tuple)):
+            yield from _flat(value)
+        else:
+            yield value
+
+
 def register(numpy_function, op=None):
     """Route `numpy_function` (a ufunc or an array function) on Tensors to chainrule's `op`.
 
@@ -120,7 +147,8 @@ def array_ufunc(ufunc, method, inputs, kwargs):
             + " on Tensors"
         )
     if ufunc in NON_DIFFERENTIABLE_UFUNCS:
-        return ufunc(*[raw_nested(x) for x in inputs], **kwargs)
+        arrays = [raw_nested(x) for x in inputs]
+        return same_function(ufunc, array_module(*arrays))(*arrays, **kwargs)
     op = UFUNCS.get(ufunc)
     if op is None and _load_scipy_special_rules():
         op = UFUNCS.get(ufunc)
@@ -172,7 +200,9 @@ def array_function(func, args, kwargs):
     if func in NON_DIFFERENTIABLE_FUNCTIONS:
         if func in WRITES_VALUES:
             _refuse_written_values(func, args, kwargs)
-        return func(*raw_nested(args), **{k: raw_nested(v) for k, v in kwargs.items()})
+        arrays = raw_nested(args)
+        function = same_function(func, array_module(*_flat(arrays)))
+        return function(*arrays, **{k: raw_nested(v) for k, v in kwargs.items()})
     op = FUNCTIONS.get(func)
     if op is None:
         raise _unsupported(f"{func.__module__}.{func.__name__}")
