@@ -7,7 +7,9 @@ Exact gradients, Jacobians, Hessians and custom gradients of ordinary NumPy code
 """
 
 from chainrule import ops as _ops
+from chainrule._backend import DeviceError
 from chainrule._core import Tensor, detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from chainrule._core.tensor import asnumpy
 from chainrule.api import (
     grad,
     gradients_function,
@@ -65,9 +67,10 @@ def __dir__():
     return sorted(set(globals()) | present | set(_ops._LAZY_NAMES))
 
 
-def tensor(data, requires_grad=False, dtype=None):
-    """A Tensor from array-like data (dtype kept; Python floats become float64)."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+def tensor(data, requires_grad=False, dtype=None, device=None):
+    """A Tensor from array-like data (dtype kept; Python floats become float64), on
+    `device` ("cpu" unless the data already lives on another device, or "cuda")."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
 
 
 __all__ = [
@@ -75,11 +78,13 @@ __all__ = [
     "ChainruleError",
     "CheckpointError",
     "DataError",
+    "DeviceError",
     "DownloadError",
     "GradientError",
     "LinAlgError",
     "ShapeError",
     "Tensor",
+    "asnumpy",
     "check_grads",
     "detect_anomaly",
     "enable_grad",

@@ -36,11 +36,14 @@ class Tensor:
     )
     __array_priority__ = 1000
 
-    def __init__(self, data, requires_grad=False, dtype=None, name=None):
+    def __init__(self, data, requires_grad=False, dtype=None, name=None, device=None):
         if isinstance(data, Tensor):
             refuse_graph_exit(data, "cr.Tensor(t) (a new leaf with t's values)", TENSOR_INSTEAD)
             data = data.data
-        array = _backend.asarray(data, dtype=dtype)
+        if device is None:
+            array = _backend.asarray(data, dtype=dtype)
+        else:
+            array = _backend.to_device(data, device, dtype=dtype)
         if requires_grad and not is_differentiable_dtype(array.dtype):
             raise GradientError(
                 f"only floating-point tensors can require grad; got dtype {array.dtype}"
@@ -59,7 +62,7 @@ class Tensor:
     @classmethod
     def _from_op(cls, data, prim, args, kwargs, parents):
         node = cls.__new__(cls)
-        node.data = data if isinstance(data, _backend.ndarray) else _backend.asarray(data)
+        node.data = data if type(data) is _backend.ndarray else _backend.asarray(data)
         node.requires_grad = True
         node.grad = None
         node.name = None
@@ -91,11 +94,29 @@ class Tensor:
     dtype = property(lambda self: self.data.dtype, doc="The array's dtype.")
     ndim = property(lambda self: self.data.ndim, doc="The number of axes.")
     size = property(lambda self: self.data.size, doc="The number of elements.")
+    device = property(
+        lambda self: _backend.device_of(self.data), doc='Where the values live: "cpu", "cuda".'
+    )
 
     def numpy(self):
-        """The values as a plain array (no graph)."""
+        """The values as a NumPy array (no graph); a copy from the device for device values."""
         refuse_graph_exit(self, ".numpy()", ARRAY_INSTEAD)
-        return self.data
+        return _backend.to_host(self.data)
+
+    def to(self, device):
+        """This tensor's values on `device` ("cpu", "cuda"); itself when already there.
+
+        The move is an op: gradients flow back to the original device, as in PyTorch.
+        """
+        if _backend.device_backend(device) is _backend.backend_of(self.data):
+            return self
+        from chainrule.ops.devices import to_device
+
+        return to_device(self, str(device))
+
+    def cpu(self):
+        """`self.to("cpu")`."""
+        return self.to("cpu")
 
     def item(self):
         """The single value of a one-element tensor as a Python number."""
@@ -105,7 +126,7 @@ class Tensor:
     def tolist(self):
         """The values as nested Python lists of Python numbers (a number for 0-d)."""
         refuse_graph_exit(self, ".tolist()", ARRAY_INSTEAD)
-        return self.data.tolist()
+        return _backend.to_host(self.data).tolist()
 
     def detach(self):
         """A tensor with the same values that is cut off from the graph."""
@@ -146,11 +167,11 @@ class Tensor:
                     "no single gradient; see docs/core.md, Complex numbers), or take its "
                     "real part, abs or abs**2 first"
                 )
-            gradient = _backend.xp.ones_like(self.data)
+            gradient = _backend.array_module(self.data).ones_like(self.data)
         elif isinstance(gradient, Tensor):
             gradient = gradient if create_graph else gradient.data
         else:
-            gradient = _backend.asarray(gradient, dtype=self.data.dtype)
+            gradient = _backend.asarray(gradient, dtype=self.data.dtype, like=self.data)
         if tuple(gradient.shape) != tuple(self.shape):
             raise GradientError(
                 f"backward(): gradient has shape {tuple(gradient.shape)} but the tensor has "
@@ -168,9 +189,15 @@ class Tensor:
                 + ARRAY_INSTEAD
                 + replacement_hint()
             )
-        if dtype is not None and dtype != self.data.dtype:
-            return self.data.astype(dtype)
-        return self.data.copy() if copy else self.data
+        data = self.data
+        if type(data) is not _backend.ndarray and _backend.backend_of(data) is not _backend.NUMPY:
+            raise TypeError(
+                f"cannot turn a Tensor on device {self.device!r} into a NumPy array implicitly; "
+                "use cr.asnumpy(t) or t.to('cpu') (a copy from the device)"
+            )
+        if dtype is not None and dtype != data.dtype:
+            return data.astype(dtype)
+        return data.copy() if copy else data
 
     def __float__(self):
         refuse_graph_exit(
@@ -202,9 +229,11 @@ class Tensor:
         import numpy
 
         values = numpy.array2string(
-            numpy.asarray(self.data), separator=", ", prefix="Tensor(", suffix=")"
+            _backend.to_host(self.data), separator=", ", prefix="Tensor(", suffix=")"
         )
         facts = f"dtype={self.data.dtype}"
+        if _backend.backend_of(self.data) is not _backend.NUMPY:
+            facts += f", device={self.device!r}"
         if self._prim is not None:
             facts += f", op={self._prim.name}"
         elif self.requires_grad:
@@ -253,6 +282,14 @@ def refuse_graph_exit(tensor, operation, instead):
             f"{operation} on a Tensor that is being differentiated would drop it from the "
             f"graph and give a wrong derivative. {instead}"
         )
+
+
+def asnumpy(value):
+    """The values of a Tensor or an array of any device as a NumPy array (a host copy for
+    device values), as `cupy.asnumpy`; a Tensor being differentiated raises, as `.numpy()`."""
+    if isinstance(value, Tensor):
+        return value.numpy()
+    return _backend.to_host(value)
 
 
 def raw(value):
