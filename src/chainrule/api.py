@@ -17,6 +17,8 @@ rows come out of that single pass; there is no Python loop over outputs.
 import functools
 import operator
 
+import numpy
+
 from chainrule import _backend
 from chainrule._core import engine
 from chainrule._core.modes import enable_grad, modes
@@ -27,7 +29,10 @@ from chainrule.errors import GradientError
 from chainrule.ops.elementwise import identity
 from chainrule.ops.shape import broadcast_to, moveaxis, reshape
 
-xp = _backend.xp
+
+def _module(value):
+    """The array module of a Tensor's or an array's values (NumPy for numbers)."""
+    return _backend.array_module(raw(value))
 
 
 def _as_input(value, where):
@@ -39,7 +44,7 @@ def _as_input(value, where):
             with enable_grad():
                 return identity(value)
         return Tensor(value.data, requires_grad=True)
-    array = xp.asarray(value)
+    array = _backend.asarray(value)
     if not is_differentiable_dtype(array.dtype):
         raise GradientError(
             f"{where} has dtype {array.dtype}; only floats have gradients "
@@ -104,13 +109,13 @@ class _Trace:
     def finish(grad, node, batch_shape, create_graph):
         """One input's cotangent as the caller gets it: zeros if unreached, full shape."""
         if grad is None:
-            return xp.zeros(batch_shape + node.shape, dtype=node.dtype)
+            return _module(node).zeros(batch_shape + node.shape, dtype=node.dtype)
         if isinstance(grad, Tensor) and not create_graph:
             grad = grad.data
         shape = batch_shape + node.shape
         if isinstance(grad, Tensor):
             return grad if grad.shape == shape else broadcast_to(grad, shape)
-        return engine.writable(xp.broadcast_to(grad, shape))
+        return engine.writable(_module(grad).broadcast_to(grad, shape))
 
     def pack(self, flat):
         """Per-input results back into the argument structure (a tuple for many argnums)."""
@@ -137,7 +142,7 @@ def _batch_shape(roots, seeds):
     if not roots:
         return ()
     seed = raw(seeds[0])
-    return tuple(seed.shape[: seed.ndim - xp.ndim(raw(roots[0]))])
+    return tuple(seed.shape[: seed.ndim - numpy.ndim(raw(roots[0]))])
 
 
 def _direction(value, like, where):
@@ -147,10 +152,11 @@ def _direction(value, like, where):
     autograd treat cotangents and tangents as inputs). Leading batch axes are allowed.
     """
     target = raw(like)
-    shape, dtype = xp.shape(target), xp.asarray(target).dtype
+    target = _backend.asarray(target)
+    shape, dtype = target.shape, target.dtype
     in_graph = isinstance(value, Tensor) and value.requires_grad and modes.grad_enabled
     if not in_graph:
-        value = xp.asarray(raw(value), dtype=dtype)
+        value = _backend.asarray(raw(value), dtype=dtype, like=target)
     elif value.dtype != dtype:
         value = value.astype(dtype)
     if value.ndim < len(shape) or tuple(value.shape[value.ndim - len(shape) :]) != shape:
@@ -163,7 +169,7 @@ def _direction(value, like, where):
 
 def _seed_like(out):
     """The cotangent 1 for every element of `out` (grad of a scalar, or of sum(f))."""
-    return xp.ones_like(raw(out))
+    return _module(out).ones_like(raw(out))
 
 
 _PYTHON_VALUE_HINT = (
@@ -174,7 +180,7 @@ _PYTHON_VALUE_HINT = (
 
 def _check_output(out, name, scalar=False):
     """f's output (or one leaf of it) must be a float array or Tensor; for grad, one value."""
-    if isinstance(out, Tensor) or isinstance(out, (xp.ndarray, xp.generic)):
+    if isinstance(out, Tensor) or _backend.is_array(out):
         dtype = out.dtype
     else:
         raise GradientError(
@@ -197,7 +203,7 @@ def _check_complex(outputs, inputs, name, holomorphic, mode="rev"):
     """JAX's rule: a complex output (reverse mode) or input (forward mode) has no single
     derivative unless f is holomorphic; holomorphic=True needs complex outputs and inputs."""
     kinds = {
-        "output": [xp.asarray(raw(o)).dtype.kind for o in outputs],
+        "output": [_backend.asarray(raw(o)).dtype.kind for o in outputs],
         "input": [n.dtype.kind for n in inputs],
     }
     if holomorphic:
@@ -301,7 +307,7 @@ def _tangent_out(trace, out_leaves, tangents_flat, create_graph):
     tangent, node = next((t, n) for t, n in zip(tangents_flat, trace.inputs) if t is not None)
     batch = tuple(tangent.shape[: tangent.ndim - node.ndim])
     outs = [o for o in out_leaves if isinstance(o, Tensor) and o.requires_grad]
-    dummies = [Tensor(xp.zeros_like(o.data), requires_grad=True) for o in outs]
+    dummies = [Tensor(_module(o).zeros_like(o.data), requires_grad=True) for o in outs]
     with enable_grad():
         cotangents = engine.backward(outs, dummies, trace.inputs, create_graph=True)
     roots, seeds = [], []
@@ -321,9 +327,9 @@ def _tangent_out(trace, out_leaves, tangents_flat, create_graph):
             result, dummy = by_output[id(leaf)]
             tangents_out.append(_Trace.finish(result, dummy, batch, create_graph))
         else:
-            data = xp.asarray(raw(leaf))
-            dtype = data.dtype if data.dtype.kind in "fc" else xp.float64
-            tangents_out.append(xp.zeros(batch + data.shape, dtype=dtype))
+            data = _backend.asarray(raw(leaf), like=node.data)
+            dtype = data.dtype if data.dtype.kind in "fc" else numpy.float64
+            tangents_out.append(_module(data).zeros(batch + data.shape, dtype=dtype))
     return tangents_out
 
 
@@ -348,7 +354,7 @@ def jvp(f, primals, tangents):
         _check_output(leaf, "jvp")
     create_graph = trace.create_graph or _any_in_graph(tangent_leaves)
     if not trace.inputs:
-        return trace.result(trace.out), tree_map(lambda o: xp.zeros_like(raw(o)), trace.out)
+        return trace.result(trace.out), tree_map(lambda o: _module(o).zeros_like(raw(o)), trace.out)
     with _transforming():
         tangent_out = _tangent_out(trace, out_leaves, tangent_leaves, create_graph)
     return trace.result(trace.out), tree_unflatten(out_def, tangent_out)
@@ -385,7 +391,7 @@ def jacobian(f, argnums=0, mode="rev", holomorphic=False):
 def _reverse_rows(trace, out):
     """The Jacobian blocks d out / d input for every input, from one batched backward pass."""
     data = raw(out)
-    seed = xp.eye(data.size, dtype=data.dtype).reshape((data.size,) + data.shape)
+    seed = _module(data).eye(data.size, dtype=data.dtype).reshape((data.size,) + data.shape)
     rows = trace.backward([out], [seed])
     return [reshape(r, data.shape + node.shape) for r, node in zip(rows, trace.inputs)]
 
@@ -393,14 +399,14 @@ def _reverse_rows(trace, out):
 def _forward_columns(trace, out_leaves, node):
     """The Jacobian blocks d out / d node for every output, from one-hot tangents for node."""
     tangents = [
-        xp.eye(n.size, dtype=n.dtype).reshape((n.size,) + n.shape) if n is node else None
+        _module(n).eye(n.size, dtype=n.dtype).reshape((n.size,) + n.shape) if n is node else None
         for n in trace.inputs
     ]
     with _transforming():
         columns = _tangent_out(trace, out_leaves, tangents, trace.create_graph)
     blocks = []
     for out, column in zip(out_leaves, columns):
-        shape = xp.shape(raw(out))
+        shape = numpy.shape(raw(out))
         block = moveaxis(reshape(column, (node.size,) + shape), 0, -1)
         blocks.append(reshape(block, shape + node.shape))
     return blocks
@@ -426,7 +432,8 @@ def hvp(f, primals, vectors):
             raise GradientError(
                 f"hvp: got {len(directions)} vector arrays for {len(grads)} primal arrays"
             )
-        total = xp.zeros((), dtype=xp.result_type(*[raw(g).dtype for g in grads]))
+        dtype = numpy.result_type(*[raw(g).dtype for g in grads])
+        total = _module(grads[0]).zeros((), dtype=dtype) if grads else numpy.zeros((), dtype)
         for g, v in zip(grads, directions):
             total = total + (g * _direction(v, g, "hvp: vector")).sum()
         return total

@@ -47,7 +47,9 @@ def _describe(frame, with_layer=False):
 
 
 def _is_finite(value):
-    return bool(_backend.xp.all(_backend.xp.isfinite(raw(value))))
+    array = raw(value)
+    module = _backend.array_module(array)
+    return bool(module.all(module.isfinite(array)))
 
 
 def _shapes(args):

@@ -49,7 +49,7 @@ def _propagate(roots, seeds, create_graph, wanted=()):
     # A VJP may form an inf or NaN derivative that a zero cotangent then drops (the branch
     # `where` did not take), so NumPy's warnings here are noise; a non-finite gradient that
     # survives is what detect_anomaly reports (PyTorch and JAX do not warn either).
-    quiet = _backend.xp.errstate(divide="ignore", invalid="ignore")
+    quiet = _backend.errstate(*[root.data for root in roots[:1]], divide="ignore", invalid="ignore")
     order = topological_order(roots, stop_at=wanted)
     if wanted:
         order = _leading_to(order, wanted)
@@ -146,21 +146,37 @@ def writable(cotangent, handed_out=None):
     """
     if isinstance(cotangent, Tensor):
         return cotangent
-    if not isinstance(cotangent, _backend.ndarray) or not cotangent.flags.writeable:
-        cotangent = _backend.xp.array(cotangent)
-    elif handed_out is not None and any(
-        _backend.xp.may_share_memory(cotangent, other)
-        for other in handed_out.get(id(_memory_owner(cotangent)), ())
-    ):
+    if type(cotangent) is not _backend.ndarray:
+        if not _backend.is_array(cotangent) or cotangent.ndim == 0 and _is_numpy(cotangent):
+            cotangent = _backend.asarray(cotangent, like=cotangent).copy()
+    elif not cotangent.flags.writeable:
         cotangent = cotangent.copy()
     if handed_out is not None:
+        module = _backend.array_module(cotangent)
+        if any(
+            module.may_share_memory(cotangent, other)
+            for other in handed_out.get(_owner_key(cotangent), ())
+        ):
+            cotangent = cotangent.copy()
         _hand_out(cotangent, handed_out)
     return cotangent
 
 
+def _is_numpy(array):
+    return _backend.backend_of(array) is _backend.NUMPY
+
+
 def _hand_out(array, handed_out):
-    if isinstance(array, _backend.ndarray):
-        handed_out.setdefault(id(_memory_owner(array)), []).append(array)
+    if _backend.is_array(array):
+        handed_out.setdefault(_owner_key(array), []).append(array)
+
+
+def _owner_key(array):
+    """NumPy arrays by the array owning their memory; other backends' arrays all together
+    (their `.base` objects need not be the same object each time)."""
+    if type(array) is _backend.ndarray:
+        return id(_memory_owner(array))
+    return _backend.device_of(array)
 
 
 def _memory_owner(array):

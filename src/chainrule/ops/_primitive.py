@@ -1,24 +1,23 @@
 """Primitive: one forward and its VJPs side by side; broadcasting undone in one helper.
 
 A VJP is a function `vjp(g, ans, *args, **kwargs)` of the output cotangent `g`, the
-output `ans` and the op's inputs. It is written with NumPy-style calls (`xp.*`, operators),
-so on raw arrays it runs at NumPy speed, and on Tensors (when a pass must be differentiated
-again) the same code records a graph through Tensor's NumPy dispatch. `g` may carry leading
+output `ans` and the op's inputs. It is written with the namespace of its inputs
+(`ns = namespace(g, x)`, then `ns.*` calls and operators), so on raw arrays it runs at the
+array module's speed (NumPy, CuPy), and on Tensors (when a pass must be differentiated
+again) the same code records a graph through chainrule's ops. `g` may carry leading
 batch axes (a batch of cotangents), so VJPs use axes counted from the end.
 
 Complex numbers follow autograd's and JAX's convention: a holomorphic op's VJP is
 `g * f'(z)` (no conjugate); see docs/core.md, "Complex numbers".
 """
 
-from chainrule import _backend
 from chainrule._core import anomaly
 from chainrule._core.modes import modes
 from chainrule._core.tensor import Tensor, holds_tensor, raw
 from chainrule._tree import tree_flatten, tree_map
 from chainrule.errors import ChainruleError, GradientError, MissingDerivativeError, ShapeError
+from chainrule.ops._namespace import namespace
 from chainrule.ops.numpy_dispatch import register
-
-xp = _backend.xp
 
 
 def unbroadcast(cotangent, shape, batch_ndim):
@@ -26,6 +25,7 @@ def unbroadcast(cotangent, shape, batch_ndim):
     cshape = cotangent.shape
     if cshape[batch_ndim:] == shape:
         return cotangent
+    xp = namespace(cotangent)
     extra = len(cshape) - batch_ndim - len(shape)
     if extra > 0:
         cotangent = xp.sum(cotangent, axis=tuple(range(batch_ndim, batch_ndim + extra)))
@@ -48,7 +48,7 @@ def _shape_error(name, raw_args, error):
 def match_input(cotangent, data):
     """The cotangent in its input's dtype (complex for a real input: the real part is kept)."""
     if cotangent.dtype.kind == "c" and data.dtype.kind != "c":
-        cotangent = xp.real(cotangent)
+        cotangent = namespace(cotangent).real(cotangent)
     return cotangent if cotangent.dtype == data.dtype else cotangent.astype(data.dtype)
 
 

@@ -17,8 +17,6 @@ from chainrule.errors import GradientError
 from chainrule.ops._primitive import Primitive, unbroadcast
 from chainrule.ops.shape import broadcast_to, reshape, stack
 
-xp = _backend.xp
-
 
 class _Call:
     """One call of a custom-gradient function: its inputs, its grad_fn, how to redo it."""
@@ -47,7 +45,9 @@ class _Call:
                     f"there: {error}"
                 ) from None
             value, self._recorded_grad_fn = _split(result, self.name)
-            if not xp.array_equal(xp.asarray(raw(value)), self.value, equal_nan=True):
+            module = _backend.array_module(self.value)
+            again = _backend.asarray(raw(value), like=self.value)
+            if not module.array_equal(again, self.value, equal_nan=True):
                 raise GradientError(
                     f"custom_gradient {self.name}: run again for a second derivative, it gave "
                     "a different value (does it draw random numbers?); draw them outside "
@@ -172,7 +172,7 @@ def _fit(entry, parent, name):
     if grad is None:
         return None
     if not isinstance(grad, Tensor):
-        grad = xp.asarray(grad, dtype=parent.dtype)
+        grad = _backend.asarray(grad, dtype=parent.dtype, like=parent.data)
     shape = parent.shape
     if grad.shape != shape:
         if _broadcasts(shape, grad.shape):
@@ -224,7 +224,13 @@ class _CustomPrimitive(Primitive):
 
 
 def _zeros_if_none(grad, parent):
-    return xp.zeros(parent.shape, dtype=parent.dtype) if grad is None else grad
+    if grad is not None:
+        return grad
+    return _backend.array_module(parent.data).zeros(parent.shape, dtype=parent.dtype)
+
+
+def _first_tensor(leaves):
+    return next((leaf for leaf in leaves if isinstance(leaf, Tensor)), None)
 
 
 def custom_gradient(f):
@@ -254,8 +260,8 @@ def custom_gradient(f):
         _check_keywords(kwargs, name)
         with no_grad():
             value, grad_fn = _split(f(*args, **kwargs), name)
-        data = xp.asarray(raw(value))
         leaves = tree_flatten(list(args))[0]
+        data = _backend.asarray(raw(value), like=_first_tensor(leaves))
         parents = tuple(
             (i, leaf) for i, leaf in enumerate(leaves)
             if isinstance(leaf, Tensor) and leaf.requires_grad
