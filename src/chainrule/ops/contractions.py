@@ -6,33 +6,33 @@ their derivatives of every order come from those ops' rules; values equal NumPy'
 because the same arithmetic runs in the same order.
 """
 
+import math
+
 import numpy
 
-from chainrule import _backend
 from chainrule.errors import ShapeError
 from chainrule.ops import elementwise as ew
+from chainrule.ops._namespace import module_of
 from chainrule.ops.indexing import getitem, scatter_add
 from chainrule.ops.linalg import matmul
 from chainrule.ops.numpy_dispatch import register
 from chainrule.ops.reductions import sum as reduce_sum
 from chainrule.ops.shape import moveaxis, reshape, stack, transpose
 
-xp = _backend.xp
-
 
 def _contracted_axes(axes, ndim_a, ndim_b):
     """tensordot's `axes` (an int N, or a pair of ints or sequences) as two lists."""
-    if isinstance(axes, (int, xp.integer)):
+    if isinstance(axes, (int, numpy.integer)):
         return list(range(ndim_a - axes, ndim_a)), list(range(axes))
     axes_a, axes_b = axes
-    axes_a = [axes_a] if isinstance(axes_a, (int, xp.integer)) else list(axes_a)
-    axes_b = [axes_b] if isinstance(axes_b, (int, xp.integer)) else list(axes_b)
+    axes_a = [axes_a] if isinstance(axes_a, (int, numpy.integer)) else list(axes_a)
+    axes_b = [axes_b] if isinstance(axes_b, (int, numpy.integer)) else list(axes_b)
     return [a % ndim_a for a in axes_a], [b % ndim_b for b in axes_b]
 
 
 def tensordot(a, b, axes=2):
     """Sum the products of a and b over `axes`; free axes of a, then of b, remain."""
-    shape_a, shape_b = xp.shape(a), xp.shape(b)
+    shape_a, shape_b = numpy.shape(a), numpy.shape(b)
     axes_a, axes_b = _contracted_axes(axes, len(shape_a), len(shape_b))
     if len(axes_a) != len(axes_b) or any(
         shape_a[i] != shape_b[j] for i, j in zip(axes_a, axes_b)
@@ -43,7 +43,7 @@ def tensordot(a, b, axes=2):
         )
     free_a = [i for i in range(len(shape_a)) if i not in axes_a]
     free_b = [j for j in range(len(shape_b)) if j not in axes_b]
-    summed = int(numpy.prod([shape_a[i] for i in axes_a]))
+    summed = math.prod(shape_a[i] for i in axes_a)
     left = reshape(transpose(a, free_a + axes_a), (-1, summed))
     right = reshape(transpose(b, axes_b + free_b), (summed, -1))
     out_shape = tuple(shape_a[i] for i in free_a) + tuple(shape_b[j] for j in free_b)
@@ -52,7 +52,7 @@ def tensordot(a, b, axes=2):
 
 def inner(a, b):
     """The sum of products over the last axis of a and of b (a product for scalars)."""
-    if xp.ndim(a) == 0 or xp.ndim(b) == 0:
+    if numpy.ndim(a) == 0 or numpy.ndim(b) == 0:
         return ew.multiply(a, b)
     return tensordot(a, b, axes=(-1, -1))
 
@@ -62,19 +62,22 @@ def vdot(a, b):
     return reduce_sum(ew.multiply(ew.conj(reshape(a, (-1,))), reshape(b, (-1,))))
 
 
-def _diagonal_positions(rows, cols, offset):
-    """Row and column indices of the `offset` diagonal of a rows x cols matrix."""
+def _diagonal_positions(rows, cols, offset, module):
+    """Row and column indices of the `offset` diagonal of a rows x cols matrix, as arrays
+    of `module` (the module of the array they index)."""
     length = max(0, min(rows + min(offset, 0), cols - max(offset, 0)))
     start_row, start_col = max(-offset, 0), max(offset, 0)
-    return xp.arange(start_row, start_row + length), xp.arange(start_col, start_col + length)
+    return (module.arange(start_row, start_row + length),
+            module.arange(start_col, start_col + length))
 
 
 def diagonal(a, offset=0, axis1=0, axis2=1):
     """The `offset` diagonal over axis1 and axis2, as a last axis (NumPy's layout)."""
-    ndim = xp.ndim(a)
+    ndim = numpy.ndim(a)
     moved = moveaxis(a, (axis1 % ndim, axis2 % ndim), (-2, -1))
-    rows, cols = xp.shape(moved)[-2:]
-    return getitem(moved, (Ellipsis,) + _diagonal_positions(rows, cols, offset))
+    rows, cols = numpy.shape(moved)[-2:]
+    positions = _diagonal_positions(rows, cols, offset, module_of(moved))
+    return getitem(moved, (Ellipsis,) + positions)
 
 
 def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
@@ -88,13 +91,14 @@ def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
 
 def diag(v, k=0):
     """A 1-D v on the k-th diagonal of a square matrix, or the k-th diagonal of a 2-D v."""
-    ndim = xp.ndim(v)
+    ndim = numpy.ndim(v)
     if ndim == 2:
         return diagonal(v, k)
     if ndim != 1:
-        raise ShapeError(f"diag: needs a 1-D or 2-D array, got shape {xp.shape(v)}")
-    size = xp.shape(v)[0] + abs(k)
-    return scatter_add(v, _diagonal_positions(size, size, k), (size, size), 0)
+        raise ShapeError(f"diag: needs a 1-D or 2-D array, got shape {numpy.shape(v)}")
+    size = numpy.shape(v)[0] + abs(k)
+    positions = _diagonal_positions(size, size, k, module_of(v))
+    return scatter_add(v, positions, (size, size), 0)
 
 
 def make_diagonal(d, offset=0, axis1=0, axis2=1):
@@ -102,16 +106,16 @@ def make_diagonal(d, offset=0, axis1=0, axis2=1):
     axes, placed at axis1 and axis2 of the result (offset 0 only)."""
     if offset != 0:
         raise TypeError(f"make_diagonal: only offset=0 is supported, got {offset}")
-    n = xp.shape(d)[-1]
-    square = ew.where(xp.eye(n, dtype=bool), d[..., None, :], 0)
-    ndim = xp.ndim(square)
+    n = numpy.shape(d)[-1]
+    square = ew.where(module_of(d).eye(n, dtype=bool), d[..., None, :], 0)
+    ndim = numpy.ndim(square)
     return moveaxis(square, (-2, -1), (axis1 % ndim, axis2 % ndim))
 
 
 def _triangle(m, k, lower):
     """m with the entries outside a triangle (of its last two axes) set to 0."""
-    rows, cols = xp.shape(m)[-2:]
-    mask = xp.tri(rows, cols, k, dtype=bool)
+    rows, cols = numpy.shape(m)[-2:]
+    mask = module_of(m).tri(rows, cols, k, dtype=bool)
     return ew.where(mask if lower else ~mask, m, 0)
 
 
@@ -127,7 +131,7 @@ def triu(m, k=0):
 
 def kron(a, b):
     """The Kronecker product: blocks a[i, j] * b, for arrays of any number of axes."""
-    shape_a, shape_b = xp.shape(a), xp.shape(b)
+    shape_a, shape_b = numpy.shape(a), numpy.shape(b)
     ndim = max(len(shape_a), len(shape_b))
     shape_a = (1,) * (ndim - len(shape_a)) + tuple(shape_a)
     shape_b = (1,) * (ndim - len(shape_b)) + tuple(shape_b)
@@ -142,7 +146,7 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     if axis is not None:
         axisa = axisb = axisc = axis
     a, b = moveaxis(a, axisa, -1), moveaxis(b, axisb, -1)
-    length_a, length_b = xp.shape(a)[-1], xp.shape(b)[-1]
+    length_a, length_b = numpy.shape(a)[-1], numpy.shape(b)[-1]
     if length_a not in (2, 3) or length_b not in (2, 3):
         raise ShapeError(
             f"cross: vectors must have 2 or 3 components, got {length_a} and {length_b}"

@@ -10,15 +10,15 @@ for cholesky, Giles (2008) for eigh and eig, Townsend (2016) for svd, Walter and
 import numpy
 
 from chainrule import _backend
+from chainrule._backend import array_module
 from chainrule._core.tensor import Tensor, raw
 from chainrule.errors import GradientError
+from chainrule.ops._namespace import module_of, namespace
 from chainrule.ops._packing import named_result, pack, unpack
 from chainrule.ops._primitive import primitive
 from chainrule.ops.linalg_solve import matrix_transpose, reports_linalg_errors
 from chainrule.ops.numpy_dispatch import register
 from chainrule.ops.shape import concatenate
-
-xp = _backend.xp
 
 EighResult = named_result("EighResult", ["eigenvalues", "eigenvectors"])
 EigResult = named_result("EigResult", ["eigenvalues", "eigenvectors"])
@@ -27,15 +27,15 @@ QRResult = named_result("QRResult", ["Q", "R"])
 
 
 def _is_complex(x):
-    return xp.iscomplexobj(raw(x))
+    return numpy.iscomplexobj(raw(x))
 
 
 def _conj(x):
-    return xp.conj(x) if _is_complex(x) else x
+    return namespace(x).conj(x) if _is_complex(x) else x
 
 
 def _real_part(x):
-    return xp.real(x) if _is_complex(x) else x
+    return namespace(x).real(x) if _is_complex(x) else x
 
 
 def _refuse_phase_dependence(name, phase_derivative, scale):
@@ -44,8 +44,8 @@ def _refuse_phase_dependence(name, phase_derivative, scale):
     `phase_derivative` is d f / d phi per vector; checked on plain cotangents."""
     if isinstance(phase_derivative, Tensor):
         return
-    bound = 1e-6 * max(1.0, float(xp.max(xp.abs(scale), initial=0.0)))
-    if xp.any(xp.abs(phase_derivative) > bound):
+    bound = 1e-6 * max(1.0, float(abs(scale).max()) if scale.size else 0.0)
+    if bool((abs(phase_derivative) > bound).any()):
         raise GradientError(
             f"{name}: the function depends on the phase of complex {name} vectors, which "
             "NumPy fixes arbitrarily; only functions of them that do not change when a vector "
@@ -53,10 +53,11 @@ def _refuse_phase_dependence(name, phase_derivative, scale):
         )
 
 
-def _strict_triangle(n, upper):
+def _strict_triangle(n, upper, module):
     """True strictly below (above, for `upper`) the diagonal of an n x n matrix."""
-    ones = xp.ones((n, n), dtype=bool)
-    return xp.triu(ones, 1) if upper else xp.tril(ones, -1)
+    if upper:
+        return ~module.tri(n, n, 0, dtype=bool)
+    return module.tri(n, n, -1, dtype=bool)
 
 
 def _from_triangle(grad, upper):
@@ -64,8 +65,9 @@ def _from_triangle(grad, upper):
     it uses is M = tril(a) + tril(a, -1)^H with a real diagonal, so an off-diagonal entry
     of a feeds M_ij and, conjugated, M_ji."""
     n = grad.shape[-1]
+    module = module_of(grad)
     both = grad + _conj(matrix_transpose(grad))
-    return both * _strict_triangle(n, upper) + _real_part(grad) * xp.eye(n, dtype=bool)
+    return both * _strict_triangle(n, upper, module) + _real_part(grad) * module.eye(n, dtype=bool)
 
 
 def _reciprocal_gaps(values, squared=False):
@@ -73,15 +75,15 @@ def _reciprocal_gaps(values, squared=False):
     n = values.shape[-1]
     if squared:
         values = values * values
-    eye = xp.eye(n, dtype=values.dtype)
-    with xp.errstate(divide="ignore"):
+    eye = module_of(values).eye(n, dtype=values.dtype)
+    with _backend.errstate(values, divide="ignore"):
         return (1 - eye) / (values[..., None, :] - values[..., :, None] + eye)
 
 
 def _times_gaps(x, gaps):
     """x * gaps, exactly 0 where x is 0 even if a repeated value made the gap infinite."""
-    finite = (raw(x) != 0) | xp.isfinite(raw(gaps))
-    return x * xp.where(finite, gaps, 0)
+    finite = (raw(x) != 0) | module_of(gaps).isfinite(raw(gaps))
+    return x * namespace(gaps).where(finite, gaps, 0)
 
 
 @primitive
@@ -91,7 +93,7 @@ def _no_derivative(g, shape, name):
     zero, raises instead of giving a wrong number."""
     if g.any():
         _refuse_null_space(name)
-    return xp.zeros(shape, dtype=g.dtype)
+    return array_module(g).zeros(shape, dtype=g.dtype)
 
 
 def _refuse_null_space(name):
@@ -115,7 +117,14 @@ def _null_space_vjp(name):
 @primitive
 @reports_linalg_errors
 def _cholesky(a, upper=False):
-    return xp.linalg.cholesky(a, upper=upper)
+    linalg = array_module(a).linalg
+    if not upper:
+        return linalg.cholesky(a)
+    if linalg is numpy.linalg:
+        return linalg.cholesky(a, upper=True)
+    # CuPy's cholesky has no `upper`: U = L^H for the L of a^H, whose lower triangle is
+    # the upper one of a.
+    return _conj(matrix_transpose(linalg.cholesky(_conj(matrix_transpose(a)))))
 
 
 @_cholesky.defvjp
@@ -126,12 +135,14 @@ def _(g, ans, a, upper=False):
         lower, g_lower = _conj(matrix_transpose(ans)), _conj(matrix_transpose(g))
     else:
         lower, g_lower = ans, g
+    ns = namespace(g, ans)
     n = a.shape[-1]
-    halved_lower = xp.tril(xp.ones((n, n))) - 0.5 * xp.eye(n)
-    phi = (matrix_transpose(lower) @ g_lower) * halved_lower.astype(raw(lower).real.dtype)
+    real_dtype = raw(lower).real.dtype
+    halved_lower = ns.tri(n, dtype=real_dtype) - 0.5 * ns.eye(n, dtype=real_dtype)
+    phi = (matrix_transpose(lower) @ g_lower) * halved_lower
     lower_t = matrix_transpose(lower)
-    right = matrix_transpose(xp.linalg.solve(_conj(lower_t), matrix_transpose(phi)))
-    return _from_triangle(xp.linalg.solve(lower_t, right), upper)
+    right = matrix_transpose(ns.linalg.solve(_conj(lower_t), matrix_transpose(phi)))
+    return _from_triangle(ns.linalg.solve(lower_t, right), upper)
 
 
 def cholesky(a, upper=False):
@@ -142,19 +153,20 @@ def cholesky(a, upper=False):
 @primitive
 @reports_linalg_errors
 def _eigh(a, UPLO="L"):  # noqa: N803 - NumPy's name
-    return pack(xp.linalg.eigh(a, UPLO=UPLO), (1, 2))
+    return pack(array_module(a).linalg.eigh(a, UPLO=UPLO), (1, 2))
 
 
 @_eigh.defvjp
 def _(g, ans, a, UPLO="L"):  # noqa: N803
+    ns = namespace(g, ans)
     n = a.shape[-1]
     w, v = unpack(ans, [(n,), (n, n)])
     gw, gv = unpack(g, [(n,), (n, n)])
     w, gw = _real_part(w), _real_part(gw)
     v_t = matrix_transpose(v)
     if _is_complex(v):
-        _refuse_phase_dependence("eigh", xp.imag(xp.sum(v * gv, axis=-2)), gv)
-    inner = xp.eye(n, dtype=w.dtype) * gw[..., None, :]
+        _refuse_phase_dependence("eigh", ns.imag(ns.sum(v * gv, axis=-2)), gv)
+    inner = ns.eye(n, dtype=w.dtype) * gw[..., None, :]
     inner = inner + _times_gaps(v_t @ gv, _reciprocal_gaps(w))
     return _from_triangle(_conj(v) @ inner @ v_t, UPLO.upper() == "U")
 
@@ -162,7 +174,7 @@ def _(g, ans, a, UPLO="L"):  # noqa: N803
 def eigh(a, UPLO="L"):  # noqa: N803
     """Eigenvalues (ascending) and eigenvectors of a symmetric (Hermitian) matrix, read
     from the triangle UPLO names; its gradient goes to that triangle only, as NumPy reads it."""
-    n = xp.shape(a)[-1]
+    n = numpy.shape(a)[-1]
     w, v = unpack(_eigh(a, UPLO=UPLO), [(n,), (n, n)])
     return EighResult(_real_part(w), v)
 
@@ -175,29 +187,30 @@ def eigvalsh(a, UPLO="L"):  # noqa: N803
 @primitive
 @reports_linalg_errors
 def _eig(a):
-    return pack(xp.linalg.eig(a), (1, 2))
+    return pack(array_module(a).linalg.eig(a), (1, 2))
 
 
 @_eig.defvjp
 def _(g, ans, a):
+    ns = namespace(g, ans, a)
     n = a.shape[-1]
     w, v = unpack(ans, [(n,), (n, n)])
     gw, gv = unpack(g, [(n,), (n, n)])
-    eye = xp.eye(n, dtype=w.dtype)
+    eye = ns.eye(n, dtype=w.dtype)
     v_t = matrix_transpose(v)
     if _is_complex(v):
-        _refuse_phase_dependence("eig", xp.imag(xp.sum(v * gv, axis=-2)), gv)
+        _refuse_phase_dependence("eig", ns.imag(ns.sum(v * gv, axis=-2)), gv)
     gaps = _reciprocal_gaps(w)
     projected = v_t @ gv
     inner = eye * gw[..., None, :] + _times_gaps(projected, gaps)
     # Unit-norm eigenvectors: the part of dv along v itself is fixed by |v| = 1.
     inner = inner - _times_gaps((v_t @ _conj(v)) @ (_real_part(projected) * eye), gaps)
-    return xp.linalg.solve(v_t, inner @ v_t)
+    return ns.linalg.solve(v_t, inner @ v_t)
 
 
 def eig(a):
     """Eigenvalues and unit eigenvectors of a square matrix (complex where NumPy's are)."""
-    n = xp.shape(a)[-1]
+    n = numpy.shape(a)[-1]
     return EigResult(*unpack(_eig(a), [(n,), (n, n)]))
 
 
@@ -211,11 +224,18 @@ def _svd_shapes(m, n):
     return [(m, k), (k,), (k, n)]
 
 
+def _module_svd(a, hermitian, **options):
+    """The svd of a's own module; `hermitian` is passed only when set (CuPy has none)."""
+    if hermitian:
+        options["hermitian"] = True
+    return array_module(a).linalg.svd(a, **options)
+
+
 @primitive
 @reports_linalg_errors
 def _svd(a, full_matrices=True, hermitian=False):
     """The thin factors, sliced from the call NumPy makes (so values match its full one)."""
-    u, s, vh = xp.linalg.svd(a, full_matrices=full_matrices, hermitian=hermitian)
+    u, s, vh = _module_svd(a, full_matrices=full_matrices, hermitian=hermitian)
     k = s.shape[-1]
     return pack([u[..., :, :k], s, vh[..., :k, :]], (2, 1, 2))
 
@@ -230,7 +250,7 @@ def _(g, ans, a, full_matrices=True, hermitian=False):
 @reports_linalg_errors
 def _svd_completion(a, hermitian=False):
     """The columns of U and rows of Vh past min(m, n) in a full SVD (a null space basis)."""
-    u, s, vh = xp.linalg.svd(a, full_matrices=True, hermitian=hermitian)
+    u, s, vh = _module_svd(a, full_matrices=True, hermitian=hermitian)
     k = s.shape[-1]
     return pack([u[..., :, k:], vh[..., k:, :]], (2, 2))
 
@@ -245,8 +265,9 @@ def _thin_svd_vjp(gu, gs, gvh, u, s, vh):
     k = s.shape[-1]
     # s is real; packed beside complex factors it is stored complex, so keep its real part
     # (and its cotangent's): the rule must not see s as a complex variable.
+    ns = namespace(gu, gs, gvh, u, s, vh)
     s, gs = _real_part(s), _real_part(gs)
-    eye = xp.eye(k, dtype=s.dtype)
+    eye = ns.eye(k, dtype=s.dtype)
     v, gv = _conj(matrix_transpose(vh)), _conj(matrix_transpose(gvh))
     gaps = _reciprocal_gaps(s, squared=True)
     u_gu = matrix_transpose(u) @ gu
@@ -255,15 +276,15 @@ def _thin_svd_vjp(gu, gs, gvh, u, s, vh):
     inner = inner + eye * gs[..., :, None]
     inner = inner + s[..., :, None] * _times_gaps(v_gv - _conj(matrix_transpose(v_gv)), gaps)
     if _is_complex(u):
-        phase = xp.imag(xp.sum(u * gu, axis=-2)) + xp.imag(xp.sum(v * gv, axis=-2))
+        phase = ns.imag(ns.sum(u * gu, axis=-2)) + ns.imag(ns.sum(v * gv, axis=-2))
         _refuse_phase_dependence("svd", phase, gu)
-        inner = inner + 1j * xp.imag(eye * u_gu) / s[..., None, :]
+        inner = inner + 1j * ns.imag(eye * u_gu) / s[..., None, :]
     grad = _conj(u) @ inner @ matrix_transpose(v)
     if m < n:
-        rest = xp.eye(n, dtype=v.dtype) - v @ _conj(matrix_transpose(v))
+        rest = ns.eye(n, dtype=v.dtype) - v @ _conj(matrix_transpose(v))
         grad = grad + _conj((u / s[..., None, :]) @ matrix_transpose(gv) @ rest)
     elif m > n:
-        rest = xp.eye(m, dtype=u.dtype) - u @ _conj(matrix_transpose(u))
+        rest = ns.eye(m, dtype=u.dtype) - u @ _conj(matrix_transpose(u))
         grad = grad + matrix_transpose((v / s[..., None, :]) @ matrix_transpose(gu) @ rest)
     return grad
 
@@ -271,12 +292,12 @@ def _thin_svd_vjp(gu, gs, gvh, u, s, vh):
 @primitive
 @reports_linalg_errors
 def _singular_values(a, hermitian=False):
-    return xp.linalg.svd(a, compute_uv=False, hermitian=hermitian)
+    return _module_svd(a, compute_uv=False, hermitian=hermitian)
 
 
 @_singular_values.defvjp
 def _(g, ans, a, hermitian=False):
-    u, _, vh = xp.linalg.svd(a, full_matrices=False)
+    u, _, vh = namespace(a).linalg.svd(a, full_matrices=False)
     return _conj((u * g[..., None, :]) @ vh)
 
 
@@ -284,7 +305,7 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     """a = U diag(S) Vh for a stack of matrices; compute_uv=False gives S alone."""
     if not compute_uv:
         return _singular_values(a, hermitian=hermitian)
-    m, n = xp.shape(a)[-2:]
+    m, n = numpy.shape(a)[-2:]
     u, s, vh = unpack(_svd(a, full_matrices=full_matrices, hermitian=hermitian), _svd_shapes(m, n))
     if full_matrices and m != n:
         k = min(m, n)
@@ -307,7 +328,7 @@ def _qr_shapes(m, n):
 @reports_linalg_errors
 def _qr(a, complete=False):
     """The reduced factors, sliced from the call NumPy makes (so values match its own)."""
-    q, r = xp.linalg.qr(a, mode="complete" if complete else "reduced")
+    q, r = array_module(a).linalg.qr(a, mode="complete" if complete else "reduced")
     k = min(a.shape[-2:])
     return pack([q[..., :, :k], r[..., :k, :]], (2, 2))
 
@@ -324,14 +345,14 @@ def _(g, ans, a, complete=False):
     r_left, gr_left, gr_right = r[..., :, :m], gr[..., :, :m], gr[..., :, m:]
     g_from_right = _conj(a_right @ matrix_transpose(gr_right))
     g_left = _square_qr_vjp(gq + g_from_right, gr_left, q, r_left)
-    return xp.concatenate([g_left, _conj(q) @ gr_right], axis=-1)
+    return namespace(g_left, q).concatenate([g_left, _conj(q) @ gr_right], axis=-1)
 
 
 @primitive
 @reports_linalg_errors
 def _qr_completion(a):
     """The columns of a complete Q past n for a tall (m, n) matrix (a null space basis)."""
-    return xp.linalg.qr(a, mode="complete")[0][..., :, a.shape[-1] :]
+    return array_module(a).linalg.qr(a, mode="complete")[0][..., :, a.shape[-1] :]
 
 
 _qr_completion.defvjp(_null_space_vjp("qr"))
@@ -341,12 +362,13 @@ def _square_qr_vjp(gq, gr, q, r):
     """gA = (gq + conj(q) N) r^-T for tall or square a, where N is M = gr r^T - q^T gq
     with its strict upper triangle mirrored (conjugated) below and a real diagonal: the
     diagonal of r is real, so Q is unique and no phase is left free."""
+    ns = namespace(gq, gr, q, r)
     n = r.shape[-1]
     m_matrix = gr @ matrix_transpose(r) - matrix_transpose(q) @ gq
-    upper = m_matrix * _strict_triangle(n, upper=True)
-    mirrored = upper + _conj(matrix_transpose(upper)) + _real_part(m_matrix) * xp.eye(n, dtype=bool)
+    upper = m_matrix * _strict_triangle(n, True, ns)
+    mirrored = upper + _conj(matrix_transpose(upper)) + _real_part(m_matrix) * ns.eye(n, dtype=bool)
     b = gq + _conj(q) @ mirrored
-    return matrix_transpose(xp.linalg.solve(r, matrix_transpose(b)))
+    return matrix_transpose(ns.linalg.solve(r, matrix_transpose(b)))
 
 
 def qr(a, mode="reduced"):
@@ -354,11 +376,11 @@ def qr(a, mode="reduced"):
     mode 'reduced', 'complete' or 'r'."""
     if mode not in ("reduced", "complete", "r"):
         raise TypeError(f"qr: chainrule supports mode 'reduced', 'complete' and 'r', got {mode!r}")
-    m, n = xp.shape(a)[-2:]
+    m, n = numpy.shape(a)[-2:]
     q, r = unpack(_qr(a, complete=mode == "complete"), _qr_shapes(m, n))
     if mode == "complete" and m > n:
         q = concatenate([q, _qr_completion(a)], axis=-1)
-        zero_rows = xp.zeros(xp.shape(a)[:-2] + (m - n, n), dtype=r.dtype)
+        zero_rows = module_of(a).zeros(numpy.shape(a)[:-2] + (m - n, n), dtype=r.dtype)
         r = concatenate([r, zero_rows], axis=-2)
     return r if mode == "r" else QRResult(q, r)
 

@@ -8,14 +8,13 @@ The primitive then only sees plain specs, and its VJP is one more einsum.
 
 import string
 
-from chainrule import _backend
+from chainrule._backend import array_module
 from chainrule._core.tensor import Tensor, raw
 from chainrule.errors import ShapeError
+from chainrule.ops._namespace import module_of, namespace
 from chainrule.ops._primitive import primitive
 from chainrule.ops.elementwise import astype
 from chainrule.ops.shape import reshape
-
-xp = _backend.xp
 
 # NumPy's sublist labels: 0-25 are 'A'-'Z', 26-51 are 'a'-'z' (so implicit order matches).
 LETTERS = string.ascii_uppercase + string.ascii_lowercase
@@ -98,7 +97,8 @@ def normalize(args):
         subscripts, operands = args[0], list(args[1:])
     else:
         subscripts, operands = _subscripts_from_sublists(args)
-    operands = [op if isinstance(op, Tensor) else xp.asarray(op) for op in operands]
+    module = module_of(*operands)
+    operands = [op if isinstance(op, Tensor) else module.asarray(op) for op in operands]
     shapes = [op.shape for op in operands]
     specs, output = _split(subscripts, len(operands))
     specs, output = _expand_ellipses(specs, output, shapes)
@@ -119,7 +119,7 @@ def einsum(*args, optimize=False, dtype=None, **kwargs):
 @primitive(name="einsum")
 def contract(spec, *operands, optimize=False):
     """einsum on an explicit spec of plain letters (no '...', no broadcast axes)."""
-    return xp.einsum(spec, *operands, optimize=optimize)
+    return array_module(*operands).einsum(spec, *operands, optimize=optimize)
 
 
 @contract.defvjp_argnum
@@ -127,6 +127,7 @@ def _(argnum, g, ans, spec, *operands, optimize=False):
     # d out / d operand k: contract g with the other operands onto operand k's letters.
     # A letter repeated in operand k (a diagonal) is tied back with an identity matrix;
     # a letter summed out of operand k alone is spread back with a vector of ones.
+    ns = namespace(g, *operands)
     inputs, output = spec.split("->")
     specs = inputs.split(",")
     index = argnum - 1
@@ -142,11 +143,11 @@ def _(argnum, g, ans, spec, *operands, optimize=False):
         size = operand.shape[position]
         if letter in result:
             fresh = next(free)
-            terms.append((letter + fresh, xp.eye(size, dtype=dtype)))
+            terms.append((letter + fresh, ns.eye(size, dtype=dtype)))
             result += fresh
             continue
         if letter not in present:
-            terms.append((letter, xp.ones(size, dtype=dtype)))
+            terms.append((letter, ns.ones(size, dtype=dtype)))
         result += letter
     gradient_spec = ",".join(s for s, _ in terms) + "->" + batch + result
-    return xp.einsum(gradient_spec, *(op for _, op in terms), optimize=len(terms) > 2)
+    return ns.einsum(gradient_spec, *(op for _, op in terms), optimize=len(terms) > 2)

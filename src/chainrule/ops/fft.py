@@ -15,13 +15,12 @@ import operator
 
 import numpy
 
-from chainrule import _backend
+from chainrule._backend import array_module
 from chainrule._core.tensor import raw
 from chainrule.errors import ShapeError
+from chainrule.ops._namespace import module_of, namespace
 from chainrule.ops._primitive import primitive
 from chainrule.ops.numpy_dispatch import register
-
-xp = _backend.xp
 
 _NORMS = (None, "backward", "ortho", "forward")
 _SWAPPED_NORM = {None: "forward", "backward": "forward", "ortho": "ortho", "forward": "backward"}
@@ -35,7 +34,7 @@ def _resize(x, length, axis):
         return x[(Ellipsis, slice(0, length)) + (slice(None),) * (-axis - 1)]
     widths = [(0, 0)] * x.ndim
     widths[axis] = (0, length - size)
-    return xp.pad(x, widths)
+    return array_module(x).pad(x, widths)
 
 
 @_resize.defvjp
@@ -47,7 +46,8 @@ def _(g, ans, x, length, axis):
 @primitive
 def _c2c(x, axis, norm, inverse):
     """The complex DFT along the negative `axis` (the inverse DFT when `inverse`)."""
-    return (xp.fft.ifft if inverse else xp.fft.fft)(x, axis=axis, norm=norm)
+    fft_module = array_module(x).fft
+    return (fft_module.ifft if inverse else fft_module.fft)(x, axis=axis, norm=norm)
 
 
 @_c2c.defvjp
@@ -58,32 +58,31 @@ def _(g, ans, x, axis, norm, inverse):
 @primitive
 def _rfft(x, axis, norm):
     """The first n // 2 + 1 frequencies of the DFT of real x along the negative `axis`."""
-    return xp.fft.rfft(x, axis=axis, norm=norm)
+    return array_module(x).fft.rfft(x, axis=axis, norm=norm)
 
 
 @_rfft.defvjp
 def _(g, ans, x, axis, norm):
     # The transpose of "DFT, then keep the first half": zero-extend, DFT, real part.
-    return xp.real(_c2c(_resize(g, x.shape[axis], axis), axis, norm, False))
+    return namespace(g).real(_c2c(_resize(g, x.shape[axis], axis), axis, norm, False))
 
 
 @primitive
 def _irfft(x, n, axis, norm):
     """The real signal of length n whose spectrum's first n // 2 + 1 entries are x."""
-    return xp.fft.irfft(x, n=n, axis=axis, norm=norm)
+    return array_module(x).fft.irfft(x, n=n, axis=axis, norm=norm)
 
 
 @_irfft.defvjp
 def _(g, ans, x, n, axis, norm):
-    return _spectrum_multiplicity(n, axis, raw(g).dtype) * xp.conj(
-        _rfft(g, axis, _SWAPPED_NORM[norm])
-    )
+    multiplicity = _spectrum_multiplicity(n, axis, raw(g).dtype, module_of(g))
+    return multiplicity * namespace(g).conj(_rfft(g, axis, _SWAPPED_NORM[norm]))
 
 
-def _spectrum_multiplicity(n, axis, dtype):
+def _spectrum_multiplicity(n, axis, dtype, module):
     """How often each of the n // 2 + 1 stored frequencies occurs in the full spectrum of
     length n: once for 0 (and n / 2 when n is even), twice for the others."""
-    counts = xp.full(n // 2 + 1, 2, dtype=dtype)
+    counts = module.full(n // 2 + 1, 2, dtype=dtype)
     counts[0] = 1
     if n % 2 == 0:
         counts[-1] = 1
@@ -92,14 +91,14 @@ def _spectrum_multiplicity(n, axis, dtype):
 
 def _axis(x, axis, name):
     """`axis` counted from the end (so the VJPs see through leading batch axes)."""
-    ndim = xp.ndim(x)
+    ndim = numpy.ndim(x)
     try:
         axis = operator.index(axis)
     except TypeError:
         raise TypeError(f"numpy.fft.{name}: axis must be an integer; got {axis!r}") from None
     if not -ndim <= axis < ndim:
         raise ShapeError(f"numpy.fft.{name}: axis {axis} is out of bounds for an array of "
-                         f"shape {tuple(xp.shape(x))}")
+                         f"shape {tuple(numpy.shape(x))}")
     return axis - ndim if axis >= 0 else axis
 
 
@@ -113,7 +112,7 @@ def _check(x, n, norm, name, out=None):
 
 
 def _sized(x, n, axis):
-    return x if n is None or n == xp.shape(x)[axis] else _resize(x, n, axis)
+    return x if n is None or n == numpy.shape(x)[axis] else _resize(x, n, axis)
 
 
 def fft(a, n=None, axis=-1, norm=None, out=None):
@@ -133,7 +132,7 @@ def ifft(a, n=None, axis=-1, norm=None, out=None):
 def rfft(a, n=None, axis=-1, norm=None, out=None):
     """numpy.fft.rfft of a real input, differentiable."""
     _check(a, n, norm, "rfft", out)
-    if xp.iscomplexobj(raw(a)):
+    if numpy.iscomplexobj(raw(a)):
         raise TypeError("numpy.fft.rfft: the input must be real; use numpy.fft.fft for complex")
     axis = _axis(a, axis, "rfft")
     return _rfft(_sized(a, n, axis), axis, norm)
@@ -143,7 +142,7 @@ def irfft(a, n=None, axis=-1, norm=None, out=None):
     """numpy.fft.irfft, differentiable; n defaults to 2 (m - 1) for m input frequencies."""
     _check(a, n, norm, "irfft", out)
     axis = _axis(a, axis, "irfft")
-    n = 2 * (xp.shape(a)[axis] - 1) if n is None else n
+    n = 2 * (numpy.shape(a)[axis] - 1) if n is None else n
     return _irfft(_sized(a, n // 2 + 1, axis), n, axis, norm)
 
 
@@ -151,18 +150,19 @@ def hfft(a, n=None, axis=-1, norm=None, out=None):
     """numpy.fft.hfft, differentiable: the real spectrum of a Hermitian-symmetric signal
     given by its first half, irfft(conj(a)) with the opposite normalisation."""
     _check(a, n, norm, "hfft", out)
-    return irfft(xp.conj(a), n, axis, _SWAPPED_NORM[norm])
+    return irfft(namespace(a).conj(a), n, axis, _SWAPPED_NORM[norm])
 
 
 def ihfft(a, n=None, axis=-1, norm=None, out=None):
     """numpy.fft.ihfft, differentiable: conj(rfft(a)) with the opposite normalisation."""
     _check(a, n, norm, "ihfft", out)
-    return xp.conj(rfft(a, n, axis, _SWAPPED_NORM[norm]))
+    spectrum = rfft(a, n, axis, _SWAPPED_NORM[norm])
+    return namespace(spectrum).conj(spectrum)
 
 
 def _sizes_and_axes(a, s, axes, inverse_real=False):
     """NumPy's defaults for the n-d transforms: (sizes, axes), one size per axis."""
-    shape = xp.shape(a)
+    shape = numpy.shape(a)
     if s is None:
         s = [shape[ax] for ax in (range(len(shape)) if axes is None else axes)]
         if inverse_real:
@@ -232,7 +232,8 @@ def irfft2(a, s=None, axes=(-2, -1), norm=None, out=None):
 @primitive
 def _shift(x, axes, inverse):
     """fftshift (ifftshift when `inverse`) over the negative `axes`."""
-    return (xp.fft.ifftshift if inverse else xp.fft.fftshift)(x, axes)
+    fft_module = array_module(x).fft
+    return (fft_module.ifftshift if inverse else fft_module.fftshift)(x, axes)
 
 
 @_shift.defvjp
@@ -242,7 +243,7 @@ def _(g, ans, x, axes, inverse):
 
 
 def _shift_axes(x, axes):
-    ndim = xp.ndim(x)
+    ndim = numpy.ndim(x)
     axes = range(ndim) if axes is None else [axes] if isinstance(axes, int) else axes
     return tuple(_axis(x, ax, "fftshift") for ax in axes)
 

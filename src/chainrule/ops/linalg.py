@@ -4,44 +4,45 @@ import string
 
 import numpy
 
-from chainrule import _backend
+from chainrule._backend import array_module
+from chainrule.ops._namespace import namespace
 from chainrule.ops._primitive import primitive
 from chainrule.ops.einsum import einsum
 from chainrule.ops.elementwise import multiply
 from chainrule.ops.numpy_dispatch import register
 
-xp = _backend.xp
-
 
 @primitive(numpy=numpy.matmul)
 def matmul(x, y):
     """x @ y: 1-D, 2-D and batched operands, with NumPy's shape rules."""
-    return xp.matmul(x, y)
+    return array_module(x, y).matmul(x, y)
 
 
-def _as_matrices(g, x, y):
+def _as_matrices(ns, g, x, y):
     """Treat 1-D operands as a row (x) or a column (y) so one formula serves all cases."""
-    x, y = (xp.asarray(v) if isinstance(v, (list, tuple)) else v for v in (x, y))
+    x, y = (ns.asarray(v) if isinstance(v, (list, tuple)) else v for v in (x, y))
     if y.ndim == 1:
-        y = xp.expand_dims(y, -1)
-        g = xp.expand_dims(g, -1)
+        y = ns.expand_dims(y, -1)
+        g = ns.expand_dims(g, -1)
     if x.ndim == 1:
-        x = xp.expand_dims(x, 0)
-        g = xp.expand_dims(g, -2)
+        x = ns.expand_dims(x, 0)
+        g = ns.expand_dims(g, -2)
     return g, x, y
 
 
 def _matmul_vjp_x(g, ans, x, y):
+    ns = namespace(g, x, y)
     x_ndim = x.ndim
-    g, x, y = _as_matrices(g, x, y)
-    gx = xp.matmul(g, xp.swapaxes(y, -1, -2))
+    g, x, y = _as_matrices(ns, g, x, y)
+    gx = ns.matmul(g, ns.swapaxes(y, -1, -2))
     return gx[..., 0, :] if x_ndim == 1 else gx
 
 
 def _matmul_vjp_y(g, ans, x, y):
+    ns = namespace(g, x, y)
     y_ndim = y.ndim
-    g, x, y = _as_matrices(g, x, y)
-    gy = xp.matmul(xp.swapaxes(x, -1, -2), g)
+    g, x, y = _as_matrices(ns, g, x, y)
+    gy = ns.matmul(ns.swapaxes(x, -1, -2), g)
     return gy[..., :, 0] if y_ndim == 1 else gy
 
 
@@ -51,9 +52,9 @@ register(numpy.einsum, einsum)
 
 def dot(x, y):
     """NumPy's dot: products of scalars, vectors and matrices, and its N-D rule."""
-    if xp.ndim(x) == 0 or xp.ndim(y) == 0:
+    if numpy.ndim(x) == 0 or numpy.ndim(y) == 0:
         return multiply(x, y)
-    if xp.ndim(y) <= 2:
+    if numpy.ndim(y) <= 2:
         return matmul(x, y)
     return _dot_nd(x, y)
 
@@ -69,7 +70,8 @@ def _dot_nd(x, y):
 
 def outer(x, y):
     """The outer product of the flattened x and y: (n,) x (m,) -> (n, m)."""
-    return xp.reshape(x, (-1, 1)) * xp.reshape(y, (1, -1))
+    ns = namespace(x, y)
+    return ns.reshape(x, (-1, 1)) * ns.reshape(y, (1, -1))
 
 
 register(numpy.dot, dot)

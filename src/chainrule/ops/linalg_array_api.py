@@ -3,14 +3,17 @@ matrix_norm, vector_norm, matrix_transpose, trace, diagonal, outer, cross, tenso
 matmul, vecdot; cond from singular values and norms (matrix_rank has no derivative);
 lstsq, whose solution is pinv(a) b; tensorinv and tensorsolve as inv and solve of reshapes."""
 
+import math
+
 import numpy
 
-from chainrule import _backend
+from chainrule._backend import array_module
 from chainrule._core.tensor import raw
 from chainrule.errors import LinAlgError
 from chainrule.ops import contractions, reductions
 from chainrule.ops import elementwise as ew
 from chainrule.ops._axes import negative_axes
+from chainrule.ops._namespace import module_of, namespace
 from chainrule.ops._primitive import primitive
 from chainrule.ops.decompositions import svd
 from chainrule.ops.linalg import matmul, outer
@@ -25,8 +28,6 @@ from chainrule.ops.norms import norm
 from chainrule.ops.numpy_dispatch import register
 from chainrule.ops.shape import moveaxis, reshape
 
-xp = _backend.xp
-
 
 def matrix_norm(x, /, *, keepdims=False, ord="fro"):  # noqa: A002 - NumPy's name
     """The matrix norm of each matrix in a stack (the last two axes)."""
@@ -35,7 +36,7 @@ def matrix_norm(x, /, *, keepdims=False, ord="fro"):  # noqa: A002 - NumPy's nam
 
 def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):  # noqa: A002
     """The vector norm over `axis` (all axes, or several, taken as one vector)."""
-    shape = tuple(xp.shape(x))
+    shape = tuple(numpy.shape(x))
     axes = negative_axes(axis, len(shape))
     if len(axes) == 1:
         return norm(x, ord=ord, axis=axes[0], keepdims=keepdims)
@@ -72,7 +73,7 @@ def vecdot(x1, x2, /, *, axis=-1, keepdims=False, **ufunc_options):
     """sum(conj(x1) * x2) along `axis`: the dot product of vectors in a stack."""
     if ufunc_options.get("axes") is not None:
         raise TypeError("vecdot: chainrule supports axis=, not axes=")
-    if xp.iscomplexobj(raw(x1)):
+    if numpy.iscomplexobj(raw(x1)):
         x1 = ew.conj(x1)
     return reductions.sum(ew.multiply(x1, x2), axis=axis, keepdims=keepdims)
 
@@ -90,8 +91,8 @@ def cond(x, p=None):
 def tensorinv(a, ind=2):
     """The inverse of a as a map from its first `ind` axes to the rest (an inv of a
     reshape): tensordot(tensorinv(a), a, ind) is the identity."""
-    shape = tuple(xp.shape(a))
-    rows = int(numpy.prod(shape[:ind]))
+    shape = tuple(numpy.shape(a))
+    rows = math.prod(shape[:ind])
     return reshape(inv(reshape(a, (rows, -1))), shape[ind:] + shape[:ind])
 
 
@@ -99,13 +100,13 @@ def tensorsolve(a, b, axes=None):
     """x with tensordot(a, x, x.ndim) = b (a solve of reshapes); `axes` of a move last."""
     if axes is not None:
         a = moveaxis(a, tuple(axes), tuple(range(-len(axes), 0)))
-    shape = tuple(xp.shape(a))
-    solution_shape = shape[xp.ndim(b):]
-    size = int(numpy.prod(solution_shape))
-    if int(numpy.prod(shape)) != size * size:
+    shape = tuple(numpy.shape(a))
+    solution_shape = shape[numpy.ndim(b):]
+    size = math.prod(solution_shape)
+    if math.prod(shape) != size * size:
         raise LinAlgError(
             f"tensorsolve: a of shape {shape} must map as many values as b's shape "
-            f"{tuple(xp.shape(b))} holds onto as many unknowns"
+            f"{tuple(numpy.shape(b))} holds onto as many unknowns"
         )
     return reshape(solve(reshape(a, (size, size)), reshape(b, (-1,))), solution_shape)
 
@@ -113,21 +114,21 @@ def tensorsolve(a, b, axes=None):
 @primitive
 @reports_linalg_errors
 def _least_squares(a, b, rcond=None):
-    return xp.linalg.lstsq(a, b, rcond=rcond)[0]
+    return array_module(a, b).linalg.lstsq(a, b, rcond=rcond)[0]
 
 
 def _least_squares_vjp_a(g, ans, a, b, rcond=None):
     # x = pinv(a) b, so pinv(a) receives the cotangent g b^T.
-    if xp.ndim(b) == 1:
+    if numpy.ndim(b) == 1:
         g_pinv = g[..., :, None] * b[None, :]
     else:
         g_pinv = g @ matrix_transpose(b)
-    return pinv_vjp(g_pinv, xp.linalg.pinv(a), a)
+    return pinv_vjp(g_pinv, namespace(a).linalg.pinv(a), a)
 
 
 def _least_squares_vjp_b(g, ans, a, b, rcond=None):
-    pinv_t = matrix_transpose(xp.linalg.pinv(a))
-    return (pinv_t @ g[..., None])[..., 0] if xp.ndim(b) == 1 else pinv_t @ g
+    pinv_t = matrix_transpose(namespace(a).linalg.pinv(a))
+    return (pinv_t @ g[..., None])[..., 0] if numpy.ndim(b) == 1 else pinv_t @ g
 
 
 _least_squares.defvjp(_least_squares_vjp_a, _least_squares_vjp_b)
@@ -138,11 +139,11 @@ def lstsq(a, b, rcond=None):
     a and b where the rank is constant), the squared residual norms when a has full column
     rank and more rows than columns, the rank, and a's singular values."""
     x = _least_squares(a, b, rcond=rcond)
-    _, residuals, rank, _ = xp.linalg.lstsq(raw(a), raw(b), rcond=rcond)
+    _, residuals, rank, _ = module_of(a, b).linalg.lstsq(raw(a), raw(b), rcond=rcond)
     if residuals.size:
         error = ew.subtract(b, matmul(a, x))
         residuals = reductions.sum(ew.real(ew.multiply(ew.conj(error), error)), axis=0)
-        residuals = reshape(residuals, (1,)) if xp.ndim(b) == 1 else residuals
+        residuals = reshape(residuals, (1,)) if numpy.ndim(b) == 1 else residuals
     return x, residuals, rank, svd(a, compute_uv=False)
 
 

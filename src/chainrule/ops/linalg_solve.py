@@ -9,15 +9,14 @@ import functools
 
 import numpy
 
-from chainrule import _backend
+from chainrule._backend import array_module
 from chainrule._core.tensor import raw
 from chainrule.errors import LinAlgError, ShapeError, reason
+from chainrule.ops._namespace import module_of, namespace
 from chainrule.ops._packing import named_result
 from chainrule.ops._primitive import primitive
 from chainrule.ops.linalg import matmul
 from chainrule.ops.numpy_dispatch import register
-
-xp = _backend.xp
 
 SlogdetResult = named_result("SlogdetResult", ["sign", "logabsdet"])
 
@@ -40,7 +39,7 @@ def reports_linalg_errors(forward):
 
 def matrix_transpose(x):
     """Swap the last two axes: the transpose of every matrix in a stack."""
-    return xp.swapaxes(x, -1, -2)
+    return namespace(x).swapaxes(x, -1, -2)
 
 
 def _as_matrix_cotangent(g):
@@ -52,7 +51,7 @@ def _as_matrix_cotangent(g):
 @reports_linalg_errors
 def inv(a):
     """The inverse of each square matrix in a stack: (..., n, n) -> (..., n, n)."""
-    return xp.linalg.inv(a)
+    return array_module(a).linalg.inv(a)
 
 
 @inv.defvjp
@@ -64,27 +63,27 @@ def _(g, ans, a):
 @primitive(numpy=numpy.linalg.det)
 def det(a):
     """The determinant of each square matrix in a stack: (..., n, n) -> (...)."""
-    return xp.linalg.det(a)
+    return array_module(a).linalg.det(a)
 
 
 @det.defvjp
 def _(g, ans, a):
-    return _as_matrix_cotangent(g * ans) * matrix_transpose(xp.linalg.inv(a))
+    return _as_matrix_cotangent(g * ans) * matrix_transpose(namespace(a).linalg.inv(a))
 
 
 @primitive
 def _logabsdet(a):
-    return xp.linalg.slogdet(a)[1]
+    return array_module(a).linalg.slogdet(a)[1]
 
 
 @_logabsdet.defvjp
 def _(g, ans, a):
-    return _as_matrix_cotangent(g) * matrix_transpose(xp.linalg.inv(a))
+    return _as_matrix_cotangent(g) * matrix_transpose(namespace(a).linalg.inv(a))
 
 
 def slogdet(a):
     """(sign, log|det|) of each matrix in a stack; the sign carries no gradient."""
-    sign = xp.linalg.slogdet(getattr(a, "data", a))[0]
+    sign = module_of(a).linalg.slogdet(raw(a))[0]
     return SlogdetResult(sign, _logabsdet(a))
 
 
@@ -93,22 +92,22 @@ def slogdet(a):
 def solve(a, b):
     """x with a @ x = b. As in NumPy 2, b is one vector only when b.ndim == 1; otherwise
     b is a stack of (n, k) matrices: (..., n, n), (n,) or (..., n, k) -> x."""
-    return xp.linalg.solve(a, b)
+    return array_module(a, b).linalg.solve(a, b)
 
 
 def _solve_transposed(g, a):
     """a^-T g for a matrix-shaped cotangent (batch axes ride in front)."""
-    return xp.linalg.solve(matrix_transpose(a), g)
+    return namespace(g, a).linalg.solve(matrix_transpose(a), g)
 
 
 def _solve_vjp_a(g, ans, a, b):
-    if xp.ndim(b) == 1:
+    if numpy.ndim(b) == 1:
         return -(_solve_transposed(g[..., None], a) @ ans[..., None, :])
     return -(_solve_transposed(g, a) @ matrix_transpose(ans))
 
 
 def _solve_vjp_b(g, ans, a, b):
-    if xp.ndim(b) == 1:
+    if numpy.ndim(b) == 1:
         return _solve_transposed(g[..., None], a)[..., 0]
     return _solve_transposed(g, a)
 
@@ -120,29 +119,32 @@ solve.defvjp(_solve_vjp_a, _solve_vjp_b)
 @reports_linalg_errors
 def pinv(a, rcond=None, hermitian=False, rtol=None):
     """The Moore-Penrose pseudo-inverse; differentiable where the rank stays constant."""
-    if rcond is None and rtol is None:
-        return xp.linalg.pinv(a, hermitian=hermitian)
-    if rtol is None:
-        return xp.linalg.pinv(a, rcond=rcond, hermitian=hermitian)
-    return xp.linalg.pinv(a, hermitian=hermitian, rtol=rtol)
+    # Only the options given are passed on: CuPy's pinv has rcond alone.
+    options = {"hermitian": True} if hermitian else {}
+    if rtol is not None:
+        options["rtol"] = rtol
+    elif rcond is not None:
+        options["rcond"] = rcond
+    return array_module(a).linalg.pinv(a, **options)
 
 
 @pinv.defvjp
 def pinv_vjp(g, ans, a, rcond=None, hermitian=False, rtol=None):
     # d a+ = -a+ da a+ + a+ a+^H da^H (I - a a+) + (I - a+ a) da^H a+^H a+ (Golub and
     # Pereyra); the da^H terms pair with the conjugated cotangent.
+    ns = namespace(g, ans, a)
     m, n = a.shape[-2:]
     ans_t, g_t = matrix_transpose(ans), matrix_transpose(g)
     ans_h = _conj(ans_t)
-    projector_out = xp.eye(m, dtype=ans.dtype) - a @ ans
-    projector_in = xp.eye(n, dtype=ans.dtype) - ans @ a
+    projector_out = ns.eye(m, dtype=ans.dtype) - a @ ans
+    projector_in = ns.eye(n, dtype=ans.dtype) - ans @ a
     grad = -(ans_t @ g @ ans_t)
     grad = grad + _conj(projector_out @ g_t @ (ans @ ans_h))
     return grad + _conj((ans_h @ ans) @ g_t @ projector_in)
 
 
 def _conj(x):
-    return xp.conj(x) if xp.iscomplexobj(raw(x)) else x
+    return namespace(x).conj(x) if numpy.iscomplexobj(raw(x)) else x
 
 
 def matrix_power(a, n):
@@ -150,12 +152,13 @@ def matrix_power(a, n):
     if int(n) != n:
         raise TypeError(f"matrix_power: the exponent must be an integer, got {n!r}")
     n = int(n)
-    shape = xp.shape(a)
+    shape = numpy.shape(a)
     if len(shape) < 2 or shape[-1] != shape[-2]:
         raise ShapeError(f"matrix_power: needs square matrices, got shape {tuple(shape)}")
     if n == 0:
-        eye = xp.eye(shape[-1], dtype=xp.result_type(getattr(a, "dtype", float)))
-        return xp.broadcast_to(eye, shape).copy()
+        module = module_of(a)
+        eye = module.eye(shape[-1], dtype=numpy.result_type(getattr(a, "dtype", float)))
+        return module.broadcast_to(eye, shape).copy()
     if n < 0:
         a, n = inv(a), -n
     if n <= 3:
@@ -190,9 +193,9 @@ def multi_dot(arrays, *, out=None):
 
 def _multi_dot_three(a, b, c):
     """(a b) c or a (b c), whichever costs fewer multiplications (NumPy's choice)."""
-    rows = xp.shape(a)[0] if xp.ndim(a) == 2 else 1
-    inner_ab, inner_bc = xp.shape(b)[0], xp.shape(b)[-1]
-    cols = xp.shape(c)[-1] if xp.ndim(c) == 2 else 1
+    rows = numpy.shape(a)[0] if numpy.ndim(a) == 2 else 1
+    inner_ab, inner_bc = numpy.shape(b)[0], numpy.shape(b)[-1]
+    cols = numpy.shape(c)[-1] if numpy.ndim(c) == 2 else 1
     cost_left = rows * inner_ab * inner_bc + rows * inner_bc * cols
     cost_right = inner_ab * inner_bc * cols + rows * inner_ab * cols
     if cost_left < cost_right:

@@ -3,16 +3,20 @@ VJPs written with these same functions, so they nest to any order; and inv, det,
 cholesky, cho_factor, cho_solve, eigh and solve_banded with SciPy's arguments, built on
 chainrule's numpy.linalg and solve_triangular.
 
-SciPy's own functions call np.asarray; these compute with SciPy on the raw arrays and
-record one primitive each. Cotangents with leading batch axes (from `jacobian`) are
-solved one matrix at a time.
+SciPy's own functions call np.asarray; solve_sylvester, sqrtm and expm compute with SciPy
+on the raw arrays and record one primitive each, so they take host (NumPy) arrays only:
+arrays on another device raise DeviceError instead of being copied behind the caller's
+back. The others compute with the arrays' own module and run on any device. Cotangents
+with leading batch axes (from `jacobian`) are solved one matrix at a time.
 """
 
 import numpy as np
 import scipy.linalg
 
+from chainrule._backend import DeviceError, array_module, device_of
 from chainrule._core.tensor import raw
 from chainrule.errors import ShapeError
+from chainrule.ops._namespace import module_of, namespace
 from chainrule.ops._primitive import primitive
 
 
@@ -20,18 +24,32 @@ def _per_matrix(g, core_ndim, function):
     """`function` of each core block of a cotangent that may carry leading batch axes."""
     if g.ndim == core_ndim:
         return function(g)
-    flat = np.reshape(g, (-1,) + tuple(g.shape[g.ndim - core_ndim:]))
+    flat = namespace(g).reshape(g, (-1,) + tuple(g.shape[g.ndim - core_ndim:]))
     blocks = [function(flat[i]) for i in range(flat.shape[0])]
-    return np.reshape(np.stack(blocks), tuple(g.shape[:g.ndim - core_ndim]) + blocks[0].shape)
+    ns = namespace(blocks)
+    return ns.reshape(ns.stack(blocks), tuple(g.shape[:g.ndim - core_ndim]) + blocks[0].shape)
 
 
 def _transpose(x):
-    return np.swapaxes(x, -1, -2)
+    return namespace(x).swapaxes(x, -1, -2)
+
+
+def _on_host(name, *arrays):
+    """Refuse arrays that live on a device: SciPy computes on the host only."""
+    for array in arrays:
+        device = device_of(array)
+        if device != "cpu":
+            raise DeviceError(
+                f"chainrule.scipy.linalg.{name} runs SciPy, which computes on the host only; "
+                f"got an array of shape {tuple(array.shape)} on device {device!r} (move it "
+                "with .to('cpu'))"
+            )
 
 
 @primitive
 def solve_sylvester(a, b, q):
-    """X with A X + X B = Q, as scipy.linalg.solve_sylvester."""
+    """X with A X + X B = Q, as scipy.linalg.solve_sylvester (host arrays only)."""
+    _on_host("solve_sylvester", a, b, q)
     return scipy.linalg.solve_sylvester(a, b, q)
 
 
@@ -49,6 +67,7 @@ solve_sylvester.defvjp(
 
 @primitive
 def _sqrtm(a):
+    _on_host("sqrtm", a)
     return scipy.linalg.sqrtm(a)
 
 
@@ -60,7 +79,7 @@ def _(g, ans, a):
 
 def sqrtm(A, disp=True, blocksize=64):  # noqa: N803 - SciPy's name
     """The principal square root X of A (X @ X = A), as scipy.linalg.sqrtm; complex when
-    A has negative eigenvalues."""
+    A has negative eigenvalues (host arrays only)."""
     return _sqrtm(A)
 
 
@@ -68,27 +87,31 @@ def sqrtm(A, disp=True, blocksize=64):  # noqa: N803 - SciPy's name
 def _solve_triangular(a, b, transposed, lower, unit_diagonal):
     """x with a x = b (a^T x = b when `transposed`), for a matrix b; NumPy's solve on the
     triangle SciPy would read (on small matrices SciPy's own call costs milliseconds)."""
-    triangle = np.tril(a) if lower else np.triu(a)
+    module = array_module(a, b)
+    triangle = module.tril(a) if lower else module.triu(a)
     if unit_diagonal:
-        np.fill_diagonal(triangle, 1)
-    return np.linalg.solve(triangle.T if transposed else triangle, b)
+        module.fill_diagonal(triangle, 1)
+    return module.linalg.solve(triangle.T if transposed else triangle, b)
 
 
 def _solve_columns(a, g, transposed, lower, unit_diagonal):
     """The triangular solve of every column of a cotangent (n, k) with leading batch axes."""
     if g.ndim == 2:
         return _solve_triangular(a, g, transposed, lower, unit_diagonal)
-    columns = np.moveaxis(g, -2, 0)
-    solved = _solve_triangular(a, np.reshape(columns, (columns.shape[0], -1)), transposed,
+    ns = namespace(g)
+    columns = ns.moveaxis(g, -2, 0)
+    solved = _solve_triangular(a, ns.reshape(columns, (columns.shape[0], -1)), transposed,
                                lower, unit_diagonal)
-    return np.moveaxis(np.reshape(solved, columns.shape), 0, -2)
+    ns = namespace(solved)
+    return ns.moveaxis(ns.reshape(solved, columns.shape), 0, -2)
 
 
 def _triangle(x, lower, unit_diagonal):
     """The part of a gradient that a triangular a is read from."""
+    ns = namespace(x)
     if lower:
-        return np.tril(x, -1 if unit_diagonal else 0)
-    return np.triu(x, 1 if unit_diagonal else 0)
+        return ns.tril(x, -1 if unit_diagonal else 0)
+    return ns.triu(x, 1 if unit_diagonal else 0)
 
 
 def _solve_triangular_vjp_a(g, ans, a, b, transposed, lower, unit_diagonal):
@@ -124,16 +147,18 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
 
 @primitive
 def _expm(a):
+    _on_host("expm", a)
     return scipy.linalg.expm(a)
 
 
 def _frechet(a, direction):
     """The derivative of expm at a in `direction`: the top-right block of
     expm([[a, direction], [0, a]]) (Najfeld and Havel)."""
+    ns = namespace(a, direction)
     n = a.shape[-1]
-    zeros = np.zeros(a.shape, dtype=np.result_type(raw(a), raw(direction)))
-    block = np.concatenate([np.concatenate([a, direction], axis=1),
-                            np.concatenate([zeros, a], axis=1)], axis=0)
+    zeros = ns.zeros(a.shape, dtype=ns.result_type(raw(a), raw(direction)))
+    block = ns.concatenate([ns.concatenate([a, direction], axis=1),
+                            ns.concatenate([zeros, a], axis=1)], axis=0)
     return _expm(block)[:n, n:]
 
 
@@ -143,7 +168,8 @@ def _(g, ans, a):
 
 
 def expm(A):  # noqa: N803 - SciPy's name
-    """The matrix exponential, as scipy.linalg.expm, for one square matrix."""
+    """The matrix exponential, as scipy.linalg.expm, for one square matrix (host arrays
+    only)."""
     if np.ndim(A) != 2 or np.shape(A)[0] != np.shape(A)[1]:
         raise ShapeError(f"expm: A must be one square matrix; got shape {np.shape(A)}")
     return _expm(A)
@@ -152,19 +178,20 @@ def expm(A):  # noqa: N803 - SciPy's name
 def _from_triangle(a, lower):
     """The symmetric matrix that a's lower (or upper) triangle describes, as LAPACK reads
     it."""
+    ns = namespace(a)
     if lower:
-        return np.tril(a) + _transpose(np.tril(a, -1))
-    return np.triu(a) + _transpose(np.triu(a, 1))
+        return ns.tril(a) + _transpose(ns.tril(a, -1))
+    return ns.triu(a) + _transpose(ns.triu(a, 1))
 
 
 def inv(a, overwrite_a=False, check_finite=True):
     """scipy.linalg.inv, differentiable."""
-    return np.linalg.inv(a)
+    return namespace(a).linalg.inv(a)
 
 
 def det(a, overwrite_a=False, check_finite=True):
     """scipy.linalg.det, differentiable."""
-    return np.linalg.det(a)
+    return namespace(a).linalg.det(a)
 
 
 _SYMMETRIC = ("sym", "symmetric", "her", "hermitian", "pos", "positive definite")
@@ -179,14 +206,15 @@ def solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=
     elif assume_a not in (None, "gen", "general"):
         raise TypeError(f"chainrule.scipy.linalg.solve: assume_a={assume_a!r} is not "
                         "supported (use None, 'gen', 'sym' or 'pos')")
-    return np.linalg.solve(_transpose(a) if transposed else a, b)
+    return namespace(a, b).linalg.solve(_transpose(a) if transposed else a, b)
 
 
 def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
     """scipy.linalg.cholesky: the upper factor U (a = U^T U) from a's upper triangle, or
     the lower one from the lower triangle; differentiable in that triangle."""
-    factor = np.linalg.cholesky(_from_triangle(a, lower))
-    return factor if lower else np.conj(_transpose(factor))
+    ns = namespace(a)
+    factor = ns.linalg.cholesky(_from_triangle(a, lower))
+    return factor if lower else ns.conj(_transpose(factor))
 
 
 def eigh(a, b=None, *, lower=True, eigvals_only=False, **options):
@@ -196,13 +224,15 @@ def eigh(a, b=None, *, lower=True, eigvals_only=False, **options):
         raise TypeError("chainrule.scipy.linalg.eigh supports neither b nor subsets of the "
                         "spectrum")
     uplo = "L" if lower else "U"
-    return np.linalg.eigvalsh(a, UPLO=uplo) if eigvals_only else np.linalg.eigh(a, UPLO=uplo)
+    linalg = namespace(a).linalg
+    return linalg.eigvalsh(a, UPLO=uplo) if eigvals_only else linalg.eigh(a, UPLO=uplo)
 
 
 def cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
     """scipy.linalg.cho_factor: (c, lower), c holding the Cholesky factor in its `lower`
     (else upper) triangle and, as LAPACK leaves it, a's entries in the other."""
-    rest = np.triu(a, 1) if lower else np.tril(a, -1)
+    ns = namespace(a)
+    rest = ns.triu(a, 1) if lower else ns.tril(a, -1)
     return cholesky(a, lower=lower) + rest, lower
 
 
@@ -223,8 +253,10 @@ def solve_banded(l_and_u, ab, b, overwrite_ab=False, overwrite_b=False, check_fi
         raise ShapeError(f"solve_banded: ab of shape {np.shape(ab)} does not hold "
                          f"{lower} + {upper} + 1 diagonals")
     n = np.shape(ab)[1]
-    rows, columns = np.indices((n, n))
+    module = module_of(ab)
+    rows, columns = module.indices((n, n))
     diagonal = upper + rows - columns
     inside = (diagonal >= 0) & (diagonal <= lower + upper)
-    dense = np.where(inside, ab[np.clip(diagonal, 0, lower + upper), columns], 0.0)
-    return np.linalg.solve(dense, b)
+    band = ab[module.clip(diagonal, 0, lower + upper), columns]
+    dense = namespace(band).where(inside, band, 0.0)
+    return namespace(dense, b).linalg.solve(dense, b)
