@@ -1,8 +1,6 @@
 """Axis bookkeeping shared by the VJPs: axes counted from the end survive batch axes."""
 
-from chainrule import _backend
-
-xp = _backend.xp
+from chainrule.ops._namespace import namespace
 
 
 def negative_axes(axis, ndim):
@@ -24,7 +22,7 @@ def expand_reduced(g, axes, keepdims):
     """Put back the reduced axes of a cotangent (size 1) so it broadcasts against the input."""
     if keepdims or not axes:
         return g
-    return xp.expand_dims(g, axes)
+    return namespace(g).expand_dims(g, axes)
 
 
 def batch_ndim(g, ans):

@@ -8,17 +8,13 @@ axes and on Tensors (each factor is then a differentiable slice of the packed no
 
 from operator import itemgetter
 
-from chainrule import _backend
-
-xp = _backend.xp
+from chainrule.ops._namespace import namespace
 
 
 def pack(factors, core_ndims):
     """Flatten each factor's last `core_ndim` axes and join them along one last axis."""
-    flat = [
-        xp.reshape(f, f.shape[: f.ndim - n] + (-1,)) for f, n in zip(factors, core_ndims)
-    ]
-    return xp.concatenate(flat, axis=-1)
+    flat = [f.reshape(f.shape[: f.ndim - n] + (-1,)) for f, n in zip(factors, core_ndims)]
+    return namespace(*flat).concatenate(flat, axis=-1)
 
 
 def unpack(packed, core_shapes):
@@ -29,7 +25,7 @@ def unpack(packed, core_shapes):
         for n in core_shape:
             size *= n
         piece = packed[..., start : start + size]
-        factors.append(xp.reshape(piece, piece.shape[:-1] + tuple(core_shape)))
+        factors.append(piece.reshape(piece.shape[:-1] + tuple(core_shape)))
         start += size
     return factors
 

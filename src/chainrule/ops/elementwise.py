@@ -5,11 +5,11 @@ import math
 import numpy
 
 from chainrule import _backend
+from chainrule._backend import array_module
 from chainrule._core.tensor import raw
+from chainrule.ops._namespace import module_of, namespace
 from chainrule.ops._primitive import match_input, primitive
 from chainrule.ops.numpy_dispatch import register
-
-xp = _backend.xp
 
 
 def _strong_zero(g, derivative):
@@ -19,12 +19,14 @@ def _strong_zero(g, derivative):
     singular point such as log(0) or sqrt(-1). The mask only drops non-finite
     derivatives, so the result stays linear in `g` (forward mode differentiates it in g).
     """
-    return g * xp.where((g != 0) | xp.isfinite(derivative), derivative, 0)
+    values = raw(derivative)
+    keep = (raw(g) != 0) | array_module(raw(g), values).isfinite(values)
+    return g * namespace(g, derivative).where(keep, derivative, 0)
 
 
 @primitive(numpy=numpy.add)
 def add(x, y):
-    return xp.add(x, y)
+    return array_module(x, y).add(x, y)
 
 
 add.defvjp(lambda g, ans, x, y: g, lambda g, ans, x, y: g)
@@ -32,7 +34,7 @@ add.defvjp(lambda g, ans, x, y: g, lambda g, ans, x, y: g)
 
 @primitive(numpy=numpy.subtract)
 def subtract(x, y):
-    return xp.subtract(x, y)
+    return array_module(x, y).subtract(x, y)
 
 
 subtract.defvjp(lambda g, ans, x, y: g, lambda g, ans, x, y: -g)
@@ -40,7 +42,7 @@ subtract.defvjp(lambda g, ans, x, y: g, lambda g, ans, x, y: -g)
 
 @primitive(numpy=numpy.multiply)
 def multiply(x, y):
-    return xp.multiply(x, y)
+    return array_module(x, y).multiply(x, y)
 
 
 multiply.defvjp(lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x)
@@ -48,7 +50,7 @@ multiply.defvjp(lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x)
 
 @primitive(numpy=numpy.divide)
 def divide(x, y):
-    return xp.divide(x, y)
+    return array_module(x, y).divide(x, y)
 
 
 divide.defvjp(
@@ -59,7 +61,7 @@ divide.defvjp(
 
 @primitive(numpy=numpy.negative)
 def negative(x):
-    return xp.negative(x)
+    return array_module(x).negative(x)
 
 
 @negative.defvjp
@@ -69,17 +71,19 @@ def _(g, ans, x):
 
 @primitive(numpy=numpy.power)
 def power(x, y):
-    return xp.power(x, y)
+    return array_module(x, y).power(x, y)
 
 
 def _power_vjp_base(g, ans, x, y):
     if isinstance(y, (int, float)):
         return g * 0 if y == 0 else g * (y * x ** (y - 1))
-    return _strong_zero(g, xp.where(y == 0, 0, y * x ** (y - 1)))
+    return _strong_zero(g, namespace(x, y).where(raw(y) == 0, 0, y * x ** (y - 1)))
 
 
 def _power_vjp_exponent(g, ans, x, y):
-    return _strong_zero(g, xp.where(x == 0, 0, ans * xp.log(xp.where(x == 0, 1, x))))
+    ns = namespace(ans, x)
+    at_zero = raw(x) == 0
+    return _strong_zero(g, ns.where(at_zero, 0, ans * ns.log(ns.where(at_zero, 1, x))))
 
 
 power.defvjp(_power_vjp_base, _power_vjp_exponent)
@@ -87,7 +91,7 @@ power.defvjp(_power_vjp_base, _power_vjp_exponent)
 
 @primitive(numpy=numpy.square)
 def square(x):
-    return xp.square(x)
+    return array_module(x).square(x)
 
 
 @square.defvjp
@@ -97,7 +101,7 @@ def _(g, ans, x):
 
 @primitive(numpy=numpy.sqrt)
 def sqrt(x):
-    return xp.sqrt(x)
+    return array_module(x).sqrt(x)
 
 
 @sqrt.defvjp
@@ -107,7 +111,7 @@ def _(g, ans, x):
 
 @primitive(numpy=numpy.exp)
 def exp(x):
-    return xp.exp(x)
+    return array_module(x).exp(x)
 
 
 @exp.defvjp
@@ -117,7 +121,7 @@ def _(g, ans, x):
 
 @primitive(numpy=numpy.expm1)
 def expm1(x):
-    return xp.expm1(x)
+    return array_module(x).expm1(x)
 
 
 @expm1.defvjp
@@ -127,7 +131,7 @@ def _(g, ans, x):
 
 @primitive(numpy=numpy.log)
 def log(x):
-    return xp.log(x)
+    return array_module(x).log(x)
 
 
 @log.defvjp
@@ -137,7 +141,7 @@ def _(g, ans, x):
 
 @primitive(numpy=numpy.log1p)
 def log1p(x):
-    return xp.log1p(x)
+    return array_module(x).log1p(x)
 
 
 @log1p.defvjp
@@ -147,27 +151,27 @@ def _(g, ans, x):
 
 @primitive(numpy=numpy.sin)
 def sin(x):
-    return xp.sin(x)
+    return array_module(x).sin(x)
 
 
 @sin.defvjp
 def _(g, ans, x):
-    return g * xp.cos(x)
+    return g * namespace(x).cos(x)
 
 
 @primitive(numpy=numpy.cos)
 def cos(x):
-    return xp.cos(x)
+    return array_module(x).cos(x)
 
 
 @cos.defvjp
 def _(g, ans, x):
-    return -g * xp.sin(x)
+    return -g * namespace(x).sin(x)
 
 
 @primitive(numpy=numpy.tan)
 def tan(x):
-    return xp.tan(x)
+    return array_module(x).tan(x)
 
 
 @tan.defvjp
@@ -177,27 +181,27 @@ def _(g, ans, x):
 
 @primitive(numpy=numpy.arcsin)
 def arcsin(x):
-    return xp.arcsin(x)
+    return array_module(x).arcsin(x)
 
 
 @arcsin.defvjp
 def _(g, ans, x):
-    return _strong_zero(g, 1 / xp.sqrt(1 - x * x))
+    return _strong_zero(g, 1 / namespace(x).sqrt(1 - x * x))
 
 
 @primitive(numpy=numpy.arccos)
 def arccos(x):
-    return xp.arccos(x)
+    return array_module(x).arccos(x)
 
 
 @arccos.defvjp
 def _(g, ans, x):
-    return _strong_zero(g, -1 / xp.sqrt(1 - x * x))
+    return _strong_zero(g, -1 / namespace(x).sqrt(1 - x * x))
 
 
 @primitive(numpy=numpy.arctan)
 def arctan(x):
-    return xp.arctan(x)
+    return array_module(x).arctan(x)
 
 
 @arctan.defvjp
@@ -207,22 +211,22 @@ def _(g, ans, x):
 
 @primitive(numpy=numpy.sinh)
 def sinh(x):
-    return xp.sinh(x)
+    return array_module(x).sinh(x)
 
 
 @sinh.defvjp
 def _(g, ans, x):
-    return g * xp.cosh(x)
+    return g * namespace(x).cosh(x)
 
 
 @primitive(numpy=numpy.cosh)
 def cosh(x):
-    return xp.cosh(x)
+    return array_module(x).cosh(x)
 
 
 @cosh.defvjp
 def _(g, ans, x):
-    return g * xp.sinh(x)
+    return g * namespace(x).sinh(x)
 
 
 def log2(x):
@@ -251,7 +255,7 @@ register(numpy.exp2, exp2)
 
 @primitive(numpy=numpy.tanh)
 def tanh(x):
-    return xp.tanh(x)
+    return array_module(x).tanh(x)
 
 
 @tanh.defvjp
@@ -262,6 +266,7 @@ def _(g, ans, x):
 @primitive
 def sigmoid(x):
     """1 / (1 + exp(-x)), computed without overflow for large |x|."""
+    xp = array_module(x)
     if xp.iscomplexobj(x):
         return 1 / (1 + xp.exp(-x))
     e = xp.exp(-xp.abs(x))
@@ -275,7 +280,7 @@ def _(g, ans, x):
 
 @primitive
 def relu(x):
-    return xp.maximum(x, 0)
+    return array_module(x).maximum(x, 0)
 
 
 @relu.defvjp
@@ -285,20 +290,21 @@ def _(g, ans, x):
 
 @primitive(numpy=numpy.absolute)
 def absolute(x):
-    return xp.abs(x)
+    return array_module(x).abs(x)
 
 
 @absolute.defvjp
 def _(g, ans, x):
-    if xp.iscomplexobj(x):
+    ns = namespace(ans, x)
+    if x.dtype.kind == "c":
         # conj(z) / |z| in the convention of docs/core.md ("Complex numbers"); 0 at z = 0.
-        return g * (xp.conj(x) / xp.where(raw(ans) == 0, 1, ans))
-    return g * xp.sign(x)
+        return g * (ns.conj(x) / ns.where(raw(ans) == 0, 1, ans))
+    return g * ns.sign(x)
 
 
 def fabs(x):
     """|x| for real x (NumPy's fabs refuses complex input, and so does this)."""
-    if xp.iscomplexobj(x):
+    if module_of(x).iscomplexobj(raw(x)):
         raise TypeError("numpy.fabs is not defined for complex input; use numpy.abs")
     return absolute(x)
 
@@ -309,7 +315,7 @@ register(numpy.fabs, fabs)
 @primitive(numpy=numpy.real)
 def real(x):
     """The real part of x (x itself for real x)."""
-    return xp.real(x)
+    return array_module(x).real(x)
 
 
 @real.defvjp
@@ -320,7 +326,7 @@ def _(g, ans, x):
 @primitive(numpy=numpy.imag)
 def imag(x):
     """The imaginary part of x (zeros for real x)."""
-    return xp.imag(x)
+    return array_module(x).imag(x)
 
 
 @imag.defvjp
@@ -331,12 +337,12 @@ def _(g, ans, x):
 @primitive(numpy=numpy.conjugate)
 def conj(x):
     """The complex conjugate (x itself for real x)."""
-    return xp.conj(x)
+    return array_module(x).conj(x)
 
 
 @conj.defvjp
 def _(g, ans, x):
-    return xp.conj(g)
+    return namespace(g).conj(g)
 
 
 conjugate = conj
@@ -344,11 +350,11 @@ conjugate = conj
 
 def real_if_close(x, tol=100):
     """x's real part when every imaginary part is within `tol` machine epsilons of 0."""
-    values = raw(x)
-    if not xp.iscomplexobj(values):
+    values = _backend.asarray(raw(x))
+    if values.dtype.kind != "c":
         return x
-    bound = tol * xp.finfo(values.dtype).eps if tol > 1 else tol
-    return real(x) if xp.all(xp.abs(values.imag) < bound) else x
+    bound = tol * numpy.finfo(values.dtype).eps if tol > 1 else tol
+    return real(x) if bool((abs(values.imag) < bound).all()) else x
 
 
 register(numpy.real_if_close, real_if_close)
@@ -357,6 +363,7 @@ register(numpy.real_if_close, real_if_close)
 def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     """NaN and infinities replaced by numbers; the replaced entries get a zero gradient."""
     values = raw(x)
+    xp = array_module(values)
     replaced = xp.nan_to_num(values, nan=nan, posinf=posinf, neginf=neginf)
     return where(xp.isfinite(values), x, replaced)
 
@@ -367,38 +374,41 @@ register(numpy.nan_to_num, nan_to_num)
 @primitive(numpy=numpy.angle)
 def angle(x, deg=False):
     """The argument of complex x, atan2(imag, real), in radians (degrees with deg=True)."""
-    return xp.angle(x, deg)
+    return array_module(x).angle(x, deg)
 
 
 @angle.defvjp
 def _(g, ans, x, deg=False):
-    if not xp.iscomplexobj(x):
+    if x.dtype.kind != "c":
         return g * 0
     # d angle = dy x / r^2 - dx y / r^2, which the convention writes as conj(1j z) / |z|^2.
+    ns = namespace(x)
     scale = 180 / math.pi if deg else 1
-    squared = xp.real(x * xp.conj(x))
-    return g * (xp.conj(x * 1j) * scale / xp.where(raw(squared) == 0, 1, squared))
+    squared = ns.real(x * ns.conj(x))
+    return g * (ns.conj(x * 1j) * scale / ns.where(raw(squared) == 0, 1, squared))
 
 
 @primitive(numpy=numpy.sign)
 def sign(x):
     """The sign of x (z / |z| for complex z); for real x its derivative is 0 where it exists."""
-    return xp.sign(x)
+    return array_module(x).sign(x)
 
 
 @sign.defvjp
 def _(g, ans, x):
-    if not xp.iscomplexobj(x):
+    if x.dtype.kind != "c":
         return g * 0
     # sign(z) = z / |z| varies along the circle: g / |z| - Re(g z) conj(z) / |z|^3, 0 at 0.
-    radius = xp.abs(x)
+    ns = namespace(g, x)
+    radius = ns.abs(x)
     at_zero = raw(radius) == 0
-    safe = xp.where(at_zero, 1, radius)
-    return xp.where(at_zero, 0, g / safe - xp.real(g * x) * xp.conj(x) / safe**3)
+    safe = ns.where(at_zero, 1, radius)
+    return ns.where(at_zero, 0, g / safe - ns.real(g * x) * ns.conj(x) / safe**3)
 
 
 def _tie_share(winner, other):
     """1 where `winner` is strictly ahead, 0.5 at a tie (the gradient is split), else 0."""
+    xp = array_module(winner, other)
     return xp.where(winner == other, 0.5, 1.0 * (winner > other)).astype(
         xp.result_type(winner, other, 1.0)
     )
@@ -406,7 +416,7 @@ def _tie_share(winner, other):
 
 @primitive(numpy=numpy.maximum)
 def maximum(x, y):
-    return xp.maximum(x, y)
+    return array_module(x, y).maximum(x, y)
 
 
 maximum.defvjp(
@@ -417,7 +427,7 @@ maximum.defvjp(
 
 @primitive(numpy=numpy.minimum)
 def minimum(x, y):
-    return xp.minimum(x, y)
+    return array_module(x, y).minimum(x, y)
 
 
 minimum.defvjp(
@@ -429,25 +439,25 @@ minimum.defvjp(
 @primitive
 def where(condition, x, y):
     """x where condition holds, else y; the branch not taken gets a zero gradient."""
-    return xp.where(condition, x, y)
+    return array_module(condition, x, y).where(condition, x, y)
 
 
 where.defvjp(
     None,
-    lambda g, ans, c, x, y: xp.where(raw(c), g, 0),
-    lambda g, ans, c, x, y: xp.where(raw(c), 0, g),
+    lambda g, ans, c, x, y: namespace(g).where(raw(c), g, 0),
+    lambda g, ans, c, x, y: namespace(g).where(raw(c), 0, g),
 )
 
 
 @primitive
 def clip(x, lower, upper):
-    return xp.clip(x, lower, upper)
+    return array_module(x, lower, upper).clip(x, lower, upper)
 
 
 def _inside(x, lower, upper):
     """Where clip passes x through (bounds may broadcast x to a larger shape)."""
     x = raw(x)
-    mask = xp.ones(x.shape, dtype=bool)
+    mask = array_module(x).ones(x.shape, dtype=bool)
     if lower is not None:
         mask = mask & (x >= raw(lower))
     if upper is not None:
@@ -463,7 +473,8 @@ def _lower_binds(x, lower, upper):
 
 def _upper_binds(x, lower, upper):
     """Where clip's value is `upper`: NumPy's clip is minimum(maximum(x, lower), upper)."""
-    floor = raw(x) if lower is None else xp.maximum(raw(x), raw(lower))
+    x = raw(x)
+    floor = x if lower is None else array_module(x, raw(lower)).maximum(x, raw(lower))
     return floor > raw(upper)
 
 
@@ -477,7 +488,7 @@ clip.defvjp(
 def _numpy_where(condition, x=None, y=None):
     """numpy.where: with one argument the indices where it holds, else an elementwise choice."""
     if x is None and y is None:
-        return xp.nonzero(raw(condition))
+        return module_of(condition).nonzero(raw(condition))
     return where(raw(condition), x, y)
 
 

@@ -5,19 +5,25 @@ a scipy.special ufunc meets a Tensor, so `import chainrule` never imports SciPy.
 function is differentiated in every argument whose derivative has a closed form; the
 others (the order of a Bessel function, polygamma's n, the shape of an incomplete gamma)
 raise GradientError when they require grad, never a silent zero.
+
+On device arrays a function runs as the device's own (`cupyx.scipy.special` for CuPy)
+where it has one, else on a host copy whose result goes back to the device.
 """
 
+import functools
 import math
 
+import numpy
 from scipy import special
 
 from chainrule import _backend
+from chainrule._backend import array_module
+from chainrule._core.tensor import raw
 from chainrule.errors import GradientError
 from chainrule.ops import numpy_dispatch
+from chainrule.ops._namespace import namespace
 from chainrule.ops._primitive import Primitive
 from chainrule.ops.elementwise import _strong_zero
-
-xp = _backend.xp
 
 SQRT_PI = math.sqrt(math.pi)
 SQRT_2PI = math.sqrt(2 * math.pi)
@@ -29,10 +35,32 @@ def _keep_float_dtype(ans, args):
     floats = [a.dtype for a in args if hasattr(a, "dtype") and a.dtype.kind in "fc"]
     if not floats or ans.dtype.kind not in "fc":
         return ans
-    dtype = xp.result_type(*floats)
+    dtype = numpy.result_type(*floats)
     if ans.dtype.kind == "c":
-        dtype = xp.result_type(dtype, xp.complex64)
+        dtype = numpy.result_type(dtype, numpy.complex64)
     return ans if ans.dtype == dtype else ans.astype(dtype)
+
+
+@functools.cache
+def _device_special(module):
+    """The scipy.special of an array module other than NumPy's (None where it has none)."""
+    if module.__name__.split(".")[0] == "cupy":
+        try:
+            from cupyx.scipy import special as cupy_special
+        except ImportError:
+            return None
+        return cupy_special
+    return None
+
+
+def _on_device(function, name, module, args):
+    """`function(*args)` for arrays of `module`: its own version, or SciPy's on a host copy."""
+    own = getattr(_device_special(module), name, None)
+    if own is not None:
+        return own(*args)
+    backend = _backend.backend_of(*args)
+    host = [_backend.to_host(a) if _backend.is_array(a) else a for a in args]
+    return backend.from_host(numpy.asarray(function(*host)))
 
 
 def _from_scipy(function, name=None):
@@ -43,7 +71,10 @@ def _from_scipy(function, name=None):
         if kwargs:
             raise TypeError(f"chainrule does not support scipy.special.{name} with keyword "
                             f"arguments ({', '.join(kwargs)}) on Tensors")
-        return _keep_float_dtype(xp.asarray(function(*args)), args)
+        module = array_module(*args)
+        if module is numpy:
+            return _keep_float_dtype(numpy.asarray(function(*args)), args)
+        return _keep_float_dtype(module.asarray(_on_device(function, name, module, args)), args)
 
     forward.__doc__ = f"scipy.special.{name}, differentiable."
     return Primitive(forward, name=name)
@@ -83,7 +114,8 @@ rgamma.defvjp(lambda g, ans, x: -g * (ans * digamma(x)))
 
 def _incomplete_gamma_density(a, x):
     """x^(a-1) e^-x / Gamma(a): d gammainc(a, x) / dx."""
-    return xp.exp(xlogy(a - 1, x) - x - gammaln(a))
+    exponent = xlogy(a - 1, x) - x - gammaln(a)
+    return namespace(exponent).exp(exponent)
 
 
 gammainc.defvjp(
@@ -126,7 +158,8 @@ betaln.defvjp(
 
 def _beta_density(a, b, x):
     """x^(a-1) (1-x)^(b-1) / B(a, b): d betainc(a, b, x) / dx."""
-    return xp.exp(xlogy(a - 1, x) + xlog1py(b - 1, -x) - betaln(a, b))
+    exponent = xlogy(a - 1, x) + xlog1py(b - 1, -x) - betaln(a, b)
+    return namespace(exponent).exp(exponent)
 
 
 betainc.defvjp(
@@ -146,32 +179,39 @@ erfcx = _from_scipy(special.erfcx)
 erfinv = _from_scipy(special.erfinv)
 erfcinv = _from_scipy(special.erfcinv)
 
-erf.defvjp(lambda g, ans, x: g * ((2 / SQRT_PI) * xp.exp(-x * x)))
-erfc.defvjp(lambda g, ans, x: g * ((-2 / SQRT_PI) * xp.exp(-x * x)))
+erf.defvjp(lambda g, ans, x: g * ((2 / SQRT_PI) * namespace(x).exp(-x * x)))
+erfc.defvjp(lambda g, ans, x: g * ((-2 / SQRT_PI) * namespace(x).exp(-x * x)))
 erfcx.defvjp(lambda g, ans, x: g * (2 * x * ans - 2 / SQRT_PI))
-erfinv.defvjp(lambda g, ans, x: g * ((SQRT_PI / 2) * xp.exp(ans * ans)))
-erfcinv.defvjp(lambda g, ans, x: g * ((-SQRT_PI / 2) * xp.exp(ans * ans)))
+erfinv.defvjp(lambda g, ans, x: g * ((SQRT_PI / 2) * namespace(ans).exp(ans * ans)))
+erfcinv.defvjp(lambda g, ans, x: g * ((-SQRT_PI / 2) * namespace(ans).exp(ans * ans)))
 
 dawsn = _from_scipy(special.dawsn)
 exp1 = _from_scipy(special.exp1)
 expi = _from_scipy(special.expi)
 
 dawsn.defvjp(lambda g, ans, x: g * (1 - 2 * x * ans))
-exp1.defvjp(lambda g, ans, x: g * (-xp.exp(-x) / x))
-expi.defvjp(lambda g, ans, x: g * (xp.exp(x) / x))
+exp1.defvjp(lambda g, ans, x: g * (-namespace(x).exp(-x) / x))
+expi.defvjp(lambda g, ans, x: g * (namespace(x).exp(x) / x))
 
 ndtr = _from_scipy(special.ndtr)
 log_ndtr = _from_scipy(special.log_ndtr)
 ndtri = _from_scipy(special.ndtri)
 
-ndtr.defvjp(lambda g, ans, x: g * (xp.exp(-0.5 * x * x) / SQRT_2PI))
-log_ndtr.defvjp(lambda g, ans, x: g * (xp.exp(-0.5 * x * x - ans) / SQRT_2PI))
-ndtri.defvjp(lambda g, ans, x: g * (SQRT_2PI * xp.exp(0.5 * ans * ans)))
+ndtr.defvjp(lambda g, ans, x: g * (namespace(x).exp(-0.5 * x * x) / SQRT_2PI))
+log_ndtr.defvjp(lambda g, ans, x: g * (namespace(x, ans).exp(-0.5 * x * x - ans) / SQRT_2PI))
+ndtri.defvjp(lambda g, ans, x: g * (SQRT_2PI * namespace(ans).exp(0.5 * ans * ans)))
 
 expit = _from_scipy(special.expit)
 log_expit = _from_scipy(special.log_expit)
 logit = _from_scipy(special.logit)
-softplus = _from_scipy(lambda x: xp.logaddexp(0, x), name="softplus")
+
+
+def _softplus(x):
+    """log(1 + exp(x)), without overflow."""
+    return array_module(x).logaddexp(0, x)
+
+
+softplus = Primitive(_softplus, name="softplus")
 
 expit.defvjp(lambda g, ans, x: g * (ans * (1 - ans)))
 log_expit.defvjp(lambda g, ans, x: g * expit(-x))
@@ -187,24 +227,26 @@ kl_div = _from_scipy(special.kl_div)
 
 def _ratio_zero_at_zero(x, y):
     """x / y, but 0 where x is 0 (the derivative of x log y in y, finite at y = 0)."""
-    return xp.where(x == 0, 0, x / xp.where(x == 0, 1, y))
+    ns = namespace(x, y)
+    at_zero = raw(x) == 0
+    return ns.where(at_zero, 0, x / ns.where(at_zero, 1, y))
 
 
 xlogy.defvjp(
-    lambda g, ans, x, y: _strong_zero(g, xp.log(y)),
+    lambda g, ans, x, y: _strong_zero(g, namespace(y).log(y)),
     lambda g, ans, x, y: g * _ratio_zero_at_zero(x, y),
 )
 xlog1py.defvjp(
-    lambda g, ans, x, y: _strong_zero(g, xp.log1p(y)),
+    lambda g, ans, x, y: _strong_zero(g, namespace(y).log1p(y)),
     lambda g, ans, x, y: g * _ratio_zero_at_zero(x, 1 + y),
 )
-entr.defvjp(lambda g, ans, x: _strong_zero(g, -(xp.log(x) + 1)))
+entr.defvjp(lambda g, ans, x: _strong_zero(g, -(namespace(x).log(x) + 1)))
 rel_entr.defvjp(
-    lambda g, ans, x, y: _strong_zero(g, xp.log(x / y) + 1),
+    lambda g, ans, x, y: _strong_zero(g, namespace(x, y).log(x / y) + 1),
     lambda g, ans, x, y: g * -_ratio_zero_at_zero(x, y),
 )
 kl_div.defvjp(
-    lambda g, ans, x, y: _strong_zero(g, xp.log(x / y)),
+    lambda g, ans, x, y: _strong_zero(g, namespace(x, y).log(x / y)),
     lambda g, ans, x, y: g * (1 - _ratio_zero_at_zero(x, y)),
 )
 
@@ -218,15 +260,15 @@ ive = _from_scipy(special.ive)
 # I_v' = (I_{v-1} + I_{v+1}) / 2; the scaled ive(v, x) = iv(v, x) exp(-|x|) loses sign(x) ive.
 i0.defvjp(lambda g, ans, x: g * i1(x))
 i1.defvjp(lambda g, ans, x: g * ((i0(x) + iv(2, x)) / 2))
-i0e.defvjp(lambda g, ans, x: g * (i1e(x) - xp.sign(x) * ans))
-i1e.defvjp(lambda g, ans, x: g * ((i0e(x) + ive(2, x)) / 2 - xp.sign(x) * ans))
+i0e.defvjp(lambda g, ans, x: g * (i1e(x) - namespace(x).sign(x) * ans))
+i1e.defvjp(lambda g, ans, x: g * ((i0e(x) + ive(2, x)) / 2 - namespace(x).sign(x) * ans))
 iv.defvjp(
     _no_derivative("iv", "the order v (argument 0)"),
     lambda g, ans, v, x: g * ((iv(v - 1, x) + iv(v + 1, x)) / 2),
 )
 ive.defvjp(
     _no_derivative("ive", "the order v (argument 0)"),
-    lambda g, ans, v, x: g * ((ive(v - 1, x) + ive(v + 1, x)) / 2 - xp.sign(x) * ans),
+    lambda g, ans, v, x: g * ((ive(v - 1, x) + ive(v + 1, x)) / 2 - namespace(x).sign(x) * ans),
 )
 
 j0 = _from_scipy(special.j0)
@@ -257,12 +299,20 @@ yn.defvjp(
 jn = jv
 
 stdtr = _from_scipy(special.stdtr)
+
+
+def _student_t_density(df, t):
+    """Student's t density with `df` degrees of freedom: d stdtr(df, t) / dt."""
+    ns = namespace(df, t)
+    return ns.exp(
+        gammaln((df + 1) / 2) - gammaln(df / 2) - 0.5 * ns.log(df * math.pi)
+        - (df + 1) / 2 * ns.log1p(t * t / df)
+    )
+
+
 stdtr.defvjp(
     _no_derivative("stdtr", "the degrees of freedom df (argument 0)"),
-    lambda g, ans, df, t: g * xp.exp(
-        gammaln((df + 1) / 2) - gammaln(df / 2) - 0.5 * xp.log(df * math.pi)
-        - (df + 1) / 2 * xp.log1p(t * t / df)
-    ),
+    lambda g, ans, df, t: g * _student_t_density(df, t),
 )
 
 UFUNCS = {

@@ -5,8 +5,10 @@ import math
 
 import numpy as np
 
+from chainrule import _backend
 from chainrule._core.tensor import raw
 from chainrule.ops import reductions
+from chainrule.ops._namespace import module_of, namespace
 from chainrule.ops.scipy_special import (
     beta,
     betainc,
@@ -72,23 +74,26 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     a = a if hasattr(a, "shape") else np.asarray(a, dtype=float)
     if b is None and not return_sign:
         return reductions.logsumexp(a, axis=axis, keepdims=keepdims)
+    module = module_of(a)
     if b is not None:
-        b = b if hasattr(b, "shape") else np.asarray(b)
+        b = b if hasattr(b, "shape") else _backend.asarray(b, like=raw(a))
+        ns = namespace(a, b)
         shape = np.broadcast_shapes(a.shape, b.shape)
-        a = np.where(raw(b) != 0, a if a.shape == shape else np.broadcast_to(a, shape), -np.inf)
+        a = ns.where(raw(b) != 0, a if a.shape == shape else ns.broadcast_to(a, shape), -np.inf)
     else:
+        ns = namespace(a)
         b = 1.0
     # The shift is a constant: log(sum(b exp(a - c))) + c does not depend on c.
-    shift = np.max(raw(a), axis=axis, keepdims=True)
-    shift = np.where(np.isfinite(shift), shift, 0)
-    total = np.sum(b * np.exp(a - shift), axis=axis, keepdims=True)
-    sign = np.sign(raw(total))
-    out = np.log(np.abs(total)) + shift
+    shift = module.max(raw(a), axis=axis, keepdims=True)
+    shift = module.where(module.isfinite(shift), shift, 0)
+    total = (b * ns.exp(a - shift)).sum(axis=axis, keepdims=True)
+    sign = module.sign(raw(total))
+    out = ns.log(ns.abs(total)) + shift
     if not return_sign:
-        out = np.where(sign < 0, np.nan, out)
+        out = ns.where(sign < 0, np.nan, out)
     if not keepdims:
-        out = np.squeeze(out, axis=axis)
-        sign = np.squeeze(sign, axis=axis)
+        out = ns.squeeze(out, axis=axis)
+        sign = module.squeeze(sign, axis=axis)
     return (out, sign) if return_sign else out
 
 
@@ -107,13 +112,14 @@ def multigammaln(a, d):
     if int(d) != d or d < 1:
         raise ValueError(f"multigammaln: d should be a positive integer (dimension); got {d}")
     d = int(d)
-    if np.any(raw(a) <= 0.5 * (d - 1)):
+    module = module_of(a)
+    if module.any(raw(a) <= 0.5 * (d - 1)):
         raise ValueError(f"multigammaln: a must be greater than (d - 1) / 2 = {0.5 * (d - 1)}")
-    offsets = np.arange(d) / 2.0
+    offsets = module.arange(d) / 2.0
     if getattr(a, "dtype", None) == np.float32:
         offsets = offsets.astype(np.float32)
-    terms = gammaln(np.expand_dims(a, -1) - offsets)
-    return d * (d - 1) * 0.25 * math.log(math.pi) + np.sum(terms, axis=-1)
+    terms = gammaln(namespace(a).expand_dims(a, -1) - offsets)
+    return d * (d - 1) * 0.25 * math.log(math.pi) + terms.sum(axis=-1)
 
 
 __all__ = [
