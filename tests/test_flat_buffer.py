@@ -7,7 +7,8 @@ import pytest
 import chainrule as cr
 from chainrule import nn, optim
 from chainrule.nn import functional as F
-from chainrule.nn.parameter import FlatGroup, Parameter
+from chainrule.nn.parameter import FlatGroup, Parameter, repack
+from strict_array import StrictArray, to_host, to_strict, use_strict_device
 
 
 def _model(seed=0, dtype=np.float32):
@@ -180,3 +181,20 @@ def test_a_parameter_whose_data_is_replaced_is_still_updated():
     optimizer.step()
     np.testing.assert_array_equal(weight.data, -1.0)
     assert np.shares_memory(weight.data, optimizer.groups[0].data)
+
+
+def test_repack_moves_the_flat_buffers_to_a_device_and_backward_writes_gradients_there():
+    model = _model()
+    before = [p.data.copy() for p in model.parameters()]
+    x, y = _batch()
+    with use_strict_device():
+        repack(model.parameters(), "strict")
+        (group,) = optim.SGD(model.parameters()).groups
+        address = lambda array: array.__array_interface__["data"][0]  # noqa: E731
+        assert type(group.data) is StrictArray and address(group.data) == address(
+            model.parameters()[0].data)
+        F.cross_entropy(model(to_strict(x)), to_strict(y)).backward()
+        for parameter, view in zip(model.parameters(), group.views(group.grad)):
+            assert address(parameter.grad) == address(view)
+        for parameter, values in zip(model.parameters(), before, strict=True):
+            np.testing.assert_array_equal(to_host(parameter.data), values)

@@ -7,6 +7,7 @@ import chainrule as cr
 from chainrule import nn
 from chainrule.errors import ShapeError
 from chainrule.nn import functional as F
+from strict_array import to_host, to_strict, use_strict_device
 
 RNG = np.random.default_rng(0)
 
@@ -223,3 +224,58 @@ def test_relu_in_place_overwrites_only_where_it_is_safe():
     activated.sum().backward()
     np.testing.assert_array_equal(x.grad, [0.0, 1.0])
     np.testing.assert_array_equal(out.data, [0.0, 2.0])
+
+
+def _on_device(array, strict):
+    return to_strict(array) if strict else array
+
+
+DEVICE_LOSSES = {
+    "cross_entropy labels": lambda z, labels, probs: F.cross_entropy(z, labels),
+    "cross_entropy sum": lambda z, labels, probs: F.cross_entropy(z, labels, reduction="sum"),
+    "cross_entropy none": lambda z, labels, probs: F.cross_entropy(
+        z, labels, reduction="none").sum(),
+    "cross_entropy probabilities": lambda z, labels, probs: F.cross_entropy(z, probs),
+    "cross_entropy smoothing": lambda z, labels, probs: F.cross_entropy(
+        z, labels, label_smoothing=0.1),
+    "nll_loss": lambda z, labels, probs: F.nll_loss(F.log_softmax(z), labels),
+    "mse_loss": lambda z, labels, probs: F.mse_loss(z, probs),
+    "tutorial_cross_entropy": lambda z, labels, probs: F.tutorial_cross_entropy(
+        F.softmax(z), labels),
+    "relu_": lambda z, labels, probs: (F.relu_(z) ** 2).sum(),
+    "dropout": lambda z, labels, probs: (F.dropout(z, 0.3, np.random.default_rng(1)) ** 2).sum(),
+}
+
+
+@pytest.mark.parametrize("name", DEVICE_LOSSES)
+def test_losses_and_linear_run_on_a_device_to_second_order(name):
+    """Gradients and Hessians through linear and each loss on the strict stand-in device
+    (arrays that refuse NumPy) equal the NumPy run's."""
+    rng = np.random.default_rng(5)
+    x, w, b = rng.normal(size=(5, 4)), rng.normal(size=(3, 4)), rng.normal(size=3)
+    labels, probs = rng.integers(0, 3, 5), _softmax(rng.normal(size=(5, 3)))
+
+    def run(strict):
+        targets = [_on_device(labels, strict), _on_device(probs, strict)]
+
+        def f(x, w, b):
+            return DEVICE_LOSSES[name](F.linear(x, w, b), *targets)
+
+        args = [_on_device(a, strict) for a in (x, w, b)]
+        return (to_host(cr.grad(f, argnums=(0, 1, 2))(*args)),
+                to_host(cr.hessian(lambda w: f(args[0], w, args[2]))(args[1])))
+
+    (gradients, hessian) = run(False)
+    with use_strict_device():
+        (device_gradients, device_hessian) = run(True)
+    for mine, theirs in zip(device_gradients, gradients, strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(device_hessian, hessian, rtol=1e-10, atol=1e-14)
+
+
+def test_accuracy_takes_labels_from_the_host_or_the_device():
+    logits = np.array([[0.0, 2.0], [3.0, 1.0], [0.0, 1.0]])
+    with use_strict_device():
+        device_logits = to_strict(logits)
+        assert F.accuracy(device_logits, np.array([1, 0, 0])) == pytest.approx(2 / 3)
+        assert F.accuracy(device_logits, to_strict(np.eye(2)[[1, 0, 1]])) == 1.0

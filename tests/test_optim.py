@@ -8,6 +8,8 @@ import pytest
 import chainrule as cr
 from chainrule import optim
 from chainrule.errors import CheckpointError
+from chainrule.nn.parameter import repack
+from strict_array import StrictArray, to_host, to_strict, use_strict_device
 
 RNG = np.random.default_rng(0)
 
@@ -245,3 +247,38 @@ def test_set_threads_limits_the_blas_and_refuses_zero():
         assert blas and all(pool["num_threads"] == 1 for pool in blas)
     with pytest.raises(ValueError, match="at least 1"):
         set_threads(0)
+
+
+@pytest.mark.parametrize("make", [
+    lambda parameters: optim.Adam(parameters, lr=0.01),
+    lambda parameters: optim.AdamW(parameters, lr=0.01),
+    lambda parameters: optim.SGD(parameters, lr=0.1, momentum=0.9),
+    lambda parameters: optim.SGD(parameters, lr=0.1, momentum=0.9, nesterov=True,
+                                 weight_decay=0.01),
+], ids=["Adam", "AdamW", "SGD-momentum", "SGD-nesterov"])
+def test_training_steps_on_a_device_give_the_weights_of_numpy(make):
+    """MLP forward, cross_entropy, backward and optimiser steps with every array on the
+    strict stand-in device (which refuses NumPy) update the weights as NumPy does."""
+    def train(device):
+        rng = np.random.default_rng(0)
+        images = rng.normal(size=(8, 6)).astype(np.float32)
+        labels = rng.integers(0, 3, 8)
+        model = cr.nn.MLP((6, 5, 3), rng=np.random.default_rng(1))
+        if device == "strict":
+            repack(model.parameters(), device)
+            images, labels = to_strict(images), to_strict(labels)
+        optimizer = make(model.parameters())
+        for _ in range(9):  # past a subnormal flush (every 8 steps)
+            loss = cr.nn.functional.cross_entropy(model(images), labels)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        kinds = {type(array) for group in optimizer.groups for array in (group.data, group.grad)}
+        return [to_host(p.data) for p in model.parameters()], kinds
+
+    expected, _ = train("cpu")
+    with use_strict_device():
+        weights, kinds = train("strict")
+    assert kinds == {StrictArray}
+    for mine, theirs in zip(weights, expected, strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-6, atol=1e-6)

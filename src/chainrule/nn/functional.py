@@ -1,13 +1,14 @@
 """Functions of Tensors for building networks: linear, activations, dropout, losses, accuracy."""
 
+import numpy
+
 from chainrule import _backend
 from chainrule.extend import Tensor, primitive, raw
 from chainrule.nn.losses import cross_entropy, mse_loss, nll_loss, tutorial_cross_entropy
 from chainrule.nn.parameter import gradient_out, slot_of
+from chainrule.ops._namespace import namespace
 from chainrule.ops.elementwise import astype, relu, sigmoid, tanh
 from chainrule.ops.special import log_softmax, softmax
-
-xp = _backend.xp
 
 __all__ = [
     "accuracy", "as_dtype", "cross_entropy", "dropout", "linear", "log_softmax", "mse_loss",
@@ -27,39 +28,41 @@ def linear(x, weight, bias=None):
 
 @primitive
 def _linear(x, weight, bias, slots):
-    out = xp.matmul(x, weight.T)
+    out = x @ weight.T
     if bias is not None:
         out += bias
     return out
 
 
-def _rows(g, ans, features):
+def _rows(ns, g, ans, features):
     """The cotangent `g` (batch axes + ans.shape) as batch axes + (rows, features)."""
-    return xp.reshape(g, g.shape[: g.ndim - ans.ndim] + (-1, features))
+    return ns.reshape(g, g.shape[: g.ndim - ans.ndim] + (-1, features))
 
 
 def _linear_vjp_x(g, ans, x, weight, bias, slots):
-    return xp.matmul(g, weight)
+    return g @ weight
 
 
 def _linear_vjp_weight(g, ans, x, weight, bias, slots):
     if _plain_rows(g, x):  # the training case: one GEMM into the gradient buffer
-        return xp.matmul(g.T, x, out=gradient_out(slots[0], g))
+        return _backend.array_module(g, x).matmul(g.T, x, out=gradient_out(slots[0], g))
+    ns = namespace(g, ans, x)
     out_features, in_features = weight.shape
-    rows = xp.swapaxes(_rows(g, ans, out_features), -1, -2)
-    return xp.matmul(rows, xp.reshape(x, (-1, in_features)))
+    rows = ns.swapaxes(_rows(ns, g, ans, out_features), -1, -2)
+    return ns.matmul(rows, ns.reshape(x, (-1, in_features)))
 
 
 def _linear_vjp_bias(g, ans, x, weight, bias, slots):
     if _plain_rows(g, x):
         return g.sum(axis=0, out=gradient_out(slots[1], g))
-    return xp.sum(_rows(g, ans, weight.shape[0]), axis=-2)
+    ns = namespace(g, ans)
+    return ns.sum(_rows(ns, g, ans, weight.shape[0]), axis=-2)
 
 
 def _plain_rows(g, x):
-    """True for a plain (rows, features) cotangent and input: no batch of cotangents, no
-    differentiated pass, no extra leading axes."""
-    return type(g) is xp.ndarray and type(x) is xp.ndarray and g.ndim == 2 and x.ndim == 2
+    """True for a plain (rows, features) cotangent and input: raw arrays (not a
+    differentiated pass), no batch of cotangents, no extra leading axes."""
+    return _backend.is_array(g) and _backend.is_array(x) and g.ndim == 2 and x.ndim == 2
 
 
 _linear.defvjp(_linear_vjp_x, _linear_vjp_weight, _linear_vjp_bias)
@@ -80,7 +83,7 @@ def relu_(x):
 
 @primitive
 def _relu_in_place(x):
-    return xp.maximum(x, 0, out=x)
+    return _backend.array_module(x).maximum(x, 0, out=x)
 
 
 @_relu_in_place.defvjp
@@ -93,20 +96,23 @@ def as_dtype(x, dtype):
     dtype whatever its input's, as PyTorch and Keras users expect."""
     if raw(x).dtype == dtype:
         return x
-    return astype(x, dtype) if isinstance(x, Tensor) else xp.asarray(x, dtype=dtype)
+    return astype(x, dtype) if isinstance(x, Tensor) else _backend.asarray(x, dtype=dtype)
 
 
 def dropout(x, p, rng, training=True):
     """Zero each element with probability `p` and scale the rest by 1 / (1 - p) (inverted
     dropout, so evaluation needs no rescaling); the identity when not training or p == 0.
 
-    The mask is drawn from `rng` (a `numpy.random.Generator`), so a seeded run is repeatable.
+    The mask is drawn from `rng` (a `numpy.random.Generator`) on the host and then moved to
+    `x`'s device, so a seeded run draws the same mask on every device.
     """
     if not training or p == 0:
         return x
     dtype = raw(x).dtype
-    keep = rng.random(raw(x).shape, dtype=xp.float64 if dtype == xp.float64 else xp.float32)
-    return x * ((keep >= p) * xp.asarray(1 / (1 - p), dtype=dtype))
+    keep = rng.random(raw(x).shape, dtype=numpy.float64 if dtype == numpy.float64
+                      else numpy.float32)
+    mask = (keep >= p) * numpy.asarray(1 / (1 - p), dtype=dtype)
+    return x * _backend.asarray(mask, like=raw(x))
 
 
 def accuracy(logits, target):
@@ -114,8 +120,9 @@ def accuracy(logits, target):
 
     `target` is integer labels (N,) or one-hot / probability rows (N, K) (argmax taken).
     """
-    labels = raw(target)
-    if isinstance(labels, xp.ndarray) and labels.dtype.kind == "f":
+    predictions = raw(logits).argmax(axis=-1)
+    labels = _backend.asarray(raw(target), like=predictions)
+    if labels.dtype.kind == "f":
         labels = labels.argmax(axis=-1)
-    return float(xp.mean(raw(logits).argmax(axis=-1) == labels))
+    return float((predictions == labels).mean())
 

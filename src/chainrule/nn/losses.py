@@ -15,10 +15,9 @@ from chainrule._core import anomaly
 from chainrule._core.modes import modes
 from chainrule.errors import ShapeError
 from chainrule.extend import Tensor, custom_gradient, primitive, raw
+from chainrule.ops._namespace import namespace
 from chainrule.ops.elementwise import astype, where
 from chainrule.ops.special import log_softmax, softmax
-
-xp = _backend.xp
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -26,8 +25,9 @@ REDUCTIONS = ("mean", "sum", "none")
 @primitive
 def softmax_cross_entropy(logits, target):
     """-sum_k target_k log softmax(logits)_k per row: (..., K), (..., K) -> (...)."""
+    ns = _backend.array_module(logits, target)
     shifted = logits - logits.max(axis=-1, keepdims=True)
-    log_probabilities = shifted - xp.log(xp.exp(shifted).sum(axis=-1, keepdims=True))
+    log_probabilities = shifted - ns.log(ns.exp(shifted).sum(axis=-1, keepdims=True))
     return -(target * log_probabilities).sum(axis=-1)
 
 
@@ -52,34 +52,35 @@ def labels_cross_entropy(logits, labels, reduction, saved):
     `saved` (a dict, one per call) for the backward pass, which turns it into the gradient
     softmax - onehot in place.
     """
-    # ufunc reductions: the same arithmetic as .max()/.sum()/.mean(), without their wrappers
-    shifted = logits - xp.maximum.reduce(logits, axis=-1, keepdims=True)
-    probabilities = xp.exp(shifted)
-    total = xp.add.reduce(probabilities, axis=-1, keepdims=True)
+    ns = _backend.array_module(logits, labels)
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    probabilities = ns.exp(shifted)
+    total = probabilities.sum(axis=-1, keepdims=True)
     rows = shifted.reshape(-1, shifted.shape[-1])
-    picked = rows[xp.arange(len(rows)), labels.reshape(-1)].reshape(labels.shape)
-    losses = xp.log(total[..., 0]) - picked
+    picked = rows[ns.arange(len(rows)), labels.reshape(-1)].reshape(labels.shape)
+    losses = ns.log(total[..., 0]) - picked
     probabilities /= total
     saved["probabilities"] = probabilities
     if reduction == "none":
         return losses
-    total_loss = xp.add.reduce(losses, axis=None)
-    return xp.asarray(total_loss / losses.size if reduction == "mean" else total_loss)
+    total_loss = losses.sum()
+    return ns.asarray(total_loss / losses.size if reduction == "mean" else total_loss)
 
 
 @labels_cross_entropy.defvjp
 def _(g, ans, logits, labels, reduction, saved):
     probabilities = saved.pop("probabilities", None)
     weight = g / labels.size if reduction == "mean" else g
+    ns = namespace(g, logits, labels)
     if isinstance(logits, Tensor) or isinstance(g, Tensor) or g.ndim != ans.ndim \
             or probabilities is None:
-        classes = xp.arange(logits.shape[-1])
+        classes = ns.arange(logits.shape[-1])
         one_hot = (labels[..., None] == classes).astype(raw(logits).dtype)
-        weight = xp.reshape(weight, weight.shape + (1,) * (logits.ndim - ans.ndim))
+        weight = ns.reshape(weight, weight.shape + (1,) * (logits.ndim - ans.ndim))
         return weight * (softmax(logits) - one_hot)
-    rows = xp.reshape(probabilities, (-1, probabilities.shape[-1]))
-    rows[xp.arange(len(rows)), labels.reshape(-1)] -= 1
-    rows *= xp.reshape(weight, (-1, 1)) if reduction == "none" else weight
+    rows = probabilities.reshape(-1, probabilities.shape[-1])
+    rows[ns.arange(len(rows)), labels.reshape(-1)] -= 1
+    rows *= weight.reshape(-1, 1) if reduction == "none" else weight
     return probabilities
 
 
@@ -94,7 +95,7 @@ def cross_entropy(logits, target, reduction="mean", label_smoothing=0.0):
     _check_reduction(logits, reduction, "cross_entropy")
     labels = raw(target)
     if not hasattr(labels, "dtype"):
-        labels = target = xp.asarray(labels)
+        labels = target = _backend.asarray(labels, like=raw(logits))
     if labels.dtype.kind in "iu" and not label_smoothing and raw(logits).ndim:
         _check_labels(logits, labels, "cross_entropy")
         loss = labels_cross_entropy(logits, labels, reduction=reduction, saved={})
@@ -107,12 +108,13 @@ def cross_entropy(logits, target, reduction="mean", label_smoothing=0.0):
 @custom_gradient
 def _tutorial_cost(probabilities, target):
     """C = -sum_r t_r log y_r per row, with the tutorial's derivative dC/dy_r = -t_r / y_r."""
-    value = -xp.sum(target * xp.log(probabilities), axis=-1)
+    ns = namespace(probabilities, target)
+    value = -ns.sum(target * ns.log(probabilities), axis=-1)
 
     def grad_fn(cotangent):
         # -1/y_r at the true class; classes with t_r = 0 contribute 0, not 0/0.
         divisor = where(target != 0, probabilities, 1)
-        return xp.expand_dims(cotangent, -1) * (-target / divisor)
+        return namespace(cotangent).expand_dims(cotangent, -1) * (-target / divisor)
 
     return value, grad_fn
 
@@ -131,7 +133,8 @@ def tutorial_cross_entropy(probabilities, target, reduction="mean", label_smooth
 def nll_loss(log_probabilities, target, reduction="mean"):
     """-sum_k target_k log_probabilities_k per row (use after log_softmax)."""
     distribution = as_distribution(log_probabilities, target, 0.0, "nll_loss")
-    return _reduce(-xp.sum(distribution * log_probabilities, axis=-1), reduction, "nll_loss")
+    ns = namespace(distribution, log_probabilities)
+    return _reduce(-ns.sum(distribution * log_probabilities, axis=-1), reduction, "nll_loss")
 
 
 def mse_loss(prediction, target, reduction="mean"):
@@ -139,7 +142,8 @@ def mse_loss(prediction, target, reduction="mean"):
     if raw(prediction).shape != raw(target).shape:
         raise ShapeError(f"mse_loss: prediction of shape {raw(prediction).shape} and target of "
                          f"shape {raw(target).shape} differ")
-    return _reduce(xp.square(prediction - target), reduction, "mse_loss")
+    return _reduce(namespace(prediction, target).square(prediction - target), reduction,
+                   "mse_loss")
 
 
 def as_distribution(scores, target, label_smoothing, name):
@@ -152,10 +156,11 @@ def as_distribution(scores, target, label_smoothing, name):
     classes = shape[-1]
     labels = raw(target)
     if not hasattr(labels, "dtype"):
-        labels = target = xp.asarray(labels)
+        labels = target = _backend.asarray(labels, like=raw(scores))
     if labels.dtype.kind in "iu":
         _check_labels(scores, labels, name)
-        distribution = (labels[..., None] == xp.arange(classes)).astype(dtype)
+        classes_range = _backend.array_module(labels).arange(classes)
+        distribution = (labels[..., None] == classes_range).astype(dtype)
     elif labels.shape != shape:
         raise ShapeError(f"{name}: target of shape {labels.shape} does not fit scores of "
                          f"shape {shape}; pass integer labels {shape[:-1]} or rows {shape}")
@@ -178,8 +183,7 @@ def _check_labels(scores, labels, name):
     if labels.shape != shape[:-1]:
         raise ShapeError(f"{name}: labels of shape {labels.shape} do not fit scores of "
                          f"shape {shape}; expected labels of shape {shape[:-1]}")
-    lowest, highest = ((xp.minimum.reduce(labels, axis=None), xp.maximum.reduce(labels, axis=None))
-                       if labels.size else (0, 0))
+    lowest, highest = (labels.min(), labels.max()) if labels.size else (0, 0)
     if lowest < 0 or highest >= classes:
         raise ShapeError(f"{name}: labels must be in 0..{classes - 1}, got values from "
                          f"{lowest} to {highest}")
@@ -199,15 +203,15 @@ def _check_reduction(scores, reduction, name):
 def _checked(loss, op, *inputs):
     """`loss`, after detect_anomaly's check when no op checked it (all inputs plain arrays)."""
     if modes.anomaly and not isinstance(loss, Tensor):
-        anomaly.check_output(op, [raw(value) for value in inputs], xp.asarray(loss))
+        anomaly.check_output(op, [raw(value) for value in inputs], _backend.asarray(loss))
     return loss
 
 
 def _reduce(losses, reduction, name):
     if reduction == "mean":
-        return xp.mean(losses)
+        return namespace(losses).mean(losses)
     if reduction == "sum":
-        return xp.sum(losses)
+        return namespace(losses).sum(losses)
     if reduction == "none":
         return losses
     raise ValueError(f"{name}: reduction must be one of {', '.join(REDUCTIONS)}; "

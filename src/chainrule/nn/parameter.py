@@ -1,11 +1,14 @@
 """Parameter, and flat storage: the parameters of one dtype (and their gradients) laid end to
 end in one contiguous array each, every Parameter a view, so an optimiser step is one pass
 over one array instead of a chain of calls per tensor.
+
+The flat arrays live where the parameters do (made with their array module); `repack`
+moves parameters to another device and lays them out afresh there.
 """
 
 import sys
 
-from chainrule._backend import xp
+from chainrule import _backend
 from chainrule._core.tensor import Tensor, raw
 from chainrule.errors import ShapeError
 
@@ -49,14 +52,14 @@ class GradientSlot:
         return sys.getrefcount(self.view)
 
 
-_UNSHARED = GradientSlot(None, xp.empty(0)).references()
+_UNSHARED = GradientSlot(None, object()).references()
 """`references()` of a view that only its slot holds."""
 
 
 def gradient_out(slot, cotangent):
     """Where a VJP should write a gradient for a plain `cotangent`: the slot's view, or None
     (allocate) when there is no free slot or the pass is itself differentiated (Tensors)."""
-    if slot is None or not isinstance(cotangent, xp.ndarray):
+    if slot is None or not _backend.is_array(cotangent):
         return None
     return slot.take(cotangent.dtype)
 
@@ -107,16 +110,23 @@ class FlatGroup:
                 raise ShapeError(f"optimizer: the gradient of {parameter.name or 'a parameter'} "
                                  f"has shape {tuple(gradient.shape)}, the parameter "
                                  f"{parameter.shape}")
-            xp.copyto(self.grad[part].reshape(parameter.shape), gradient)
+            destination = self.grad[part].reshape(parameter.shape)
+            _backend.array_module(destination).copyto(destination, gradient)
         return present
 
     def _adopt(self, index):
         """Copy parameter `index`'s replaced `.data` into its view and make `.data` the view."""
         parameter, view = self.parameters[index], self.data_views[index]
+        name = parameter.name or "a parameter"
         if parameter.data.shape != view.shape:
-            raise ShapeError(f"optimizer: {parameter.name or 'a parameter'} was given data of "
+            raise ShapeError(f"optimizer: {name} was given data of "
                              f"shape {parameter.data.shape}, but it has shape {view.shape}")
-        xp.copyto(view, parameter.data)
+        device, own = _backend.device_of(parameter.data), _backend.device_of(view)
+        if device != own:
+            raise _backend.DeviceError(
+                f"optimizer: {name} moved to device {device!r}, but the optimiser holds it "
+                f"on {own!r}; move the model first (model.to(device)), then make the optimiser")
+        _backend.array_module(view).copyto(view, parameter.data)
         parameter.data = view
 
 
@@ -133,8 +143,28 @@ def pack(parameters):
     flat_groups(parameters)
 
 
+def repack(parameters, device):
+    """Move `parameters` (and any gradients they hold) to `device` ("cpu", "cuda", ...) and
+    lay them end to end there in new flat buffers, one per dtype, as `pack` does.
+
+    What `Module.to(device)` calls. Optimisers hold the old buffers: make them afterwards.
+    """
+    parameters = list(parameters)
+    for parameter in parameters:
+        parameter.data = _backend.to_device(parameter.data, device)
+        if parameter.grad is not None:
+            parameter.grad = _backend.to_device(raw(parameter.grad), device)
+        if isinstance(parameter, Parameter):
+            parameter.gradient_slot = None
+    pack(parameters)
+
+
 def _address(array):
-    return array.__array_interface__["data"][0]
+    """Where `array`'s first element lies in memory (host or device)."""
+    interface = getattr(array, "__array_interface__", None)
+    if interface is None:
+        interface = array.__cuda_array_interface__
+    return interface["data"][0]
 
 
 def _tiled(parameters):
@@ -153,10 +183,13 @@ def _end_to_end(arrays):
     if base is None or base.ndim != 1 or not base.flags.c_contiguous:
         return None
     itemsize = base.itemsize
-    start = (_address(arrays[0]) - _address(base)) // itemsize
+    base_address = _address(base)
+    start = (_address(arrays[0]) - base_address) // itemsize
     end = _address(arrays[0])
     for array in arrays:
-        if array.base is not base or not array.flags.c_contiguous or _address(array) != end:
+        # bases compared by address: a device array's `.base` may be a new wrapper each time
+        if (array.base is None or _address(array.base) != base_address
+                or not array.flags.c_contiguous or _address(array) != end):
             return None
         end += array.nbytes
     return base[start : start + (end - _address(arrays[0])) // itemsize]
@@ -169,8 +202,9 @@ def _pack(parameters, slices):
         raise ValueError("a parameter appears twice in the list to optimise")
     dtype = parameters[0].dtype
     total = slices[-1].stop if slices else 0
-    data = xp.empty(total, dtype=dtype)
-    grad = xp.zeros(total, dtype=dtype)
+    ns = _backend.array_module(parameters[0].data)
+    data = ns.empty(total, dtype=dtype)
+    grad = ns.zeros(total, dtype=dtype)
     for parameter, part in zip(parameters, slices):
         view = data[part].reshape(parameter.shape)
         view[...] = parameter.data

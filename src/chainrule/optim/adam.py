@@ -2,7 +2,8 @@
 
 import math
 
-from chainrule._backend import xp
+import numpy
+
 from chainrule.optim import kernels
 from chainrule.optim.optimizer import Optimizer
 
@@ -33,13 +34,13 @@ class Adam(Optimizer):
         correction2 = math.sqrt(1 - beta2 ** self.steps)
         decoupled = bool(weight_decay) and self.decoupled
         scalar = parameter.dtype.type
-        kernels.backend(parameter.dtype).adam(
+        kernels.kernels_for(parameter).adam(
             parameter, gradient, exp_avg, exp_avg_sq, scalar(beta1), scalar(1 - beta1),
             scalar(beta2), scalar(1 - beta2), scalar(settings["eps"] * correction2),
             scalar(-lr * correction2 / (1 - beta1 ** self.steps)),
             scalar(0 if decoupled else weight_decay),
             scalar(1 - lr * weight_decay if decoupled else 1),
-            self.steps % kernels.FLUSH_EVERY == 0, scalar(xp.finfo(scalar).tiny))
+            self.steps % kernels.FLUSH_EVERY == 0, scalar(numpy.finfo(scalar).tiny))
 
 
 class AdamW(Adam):

@@ -1,12 +1,14 @@
 """Fused optimiser updates over flat 1-D arrays, with subnormal values flushed in the pass.
 
-Each update reads and writes every element once: numba's compiled loop when numba is
-installed (`pip install chainrule[fast]`, about 4x faster), else NumPy over chunks small
-enough to stay in cache. Both do the same float operations in the same order, so they
-give the same bits, so which one ran a step never shows in the results. numba is never
-imported by `import chainrule`: the first step starts loading it in a background thread
-(import and compiled code from its cache, about 0.8 s) and NumPy serves the steps until it
-is ready. `CHAINRULE_KERNELS=numpy` keeps the NumPy version.
+Each update reads and writes every element once: on NumPy arrays numba's compiled loop
+when numba is installed (`pip install chainrule[fast]`, about 4x faster), else NumPy over
+chunks small enough to stay in cache; on another backend's arrays (CuPy) the same
+operations in one pass over the whole arrays with their own module. numba and NumPy do
+the same float operations in the same order, so they give the same bits, so which one ran
+a step never shows in the results. numba is never imported by `import chainrule`: the
+first step starts loading it in a background thread (import and compiled code from its
+cache, about 0.8 s) and NumPy serves the steps until it is ready.
+`CHAINRULE_KERNELS=numpy` keeps the NumPy version.
 
 Where a gradient stays 0 (MNIST's blank border pixels) the moments decay geometrically
 into the subnormal range, where arithmetic is many times slower. With `flush` (every
@@ -19,7 +21,9 @@ import os
 import sys
 import threading
 
-from chainrule._backend import xp
+import numpy
+
+from chainrule._backend import array_module
 
 FLUSH_EVERY = 8
 """Steps between the passes that flush subnormal state values to 0."""
@@ -75,78 +79,99 @@ def _load_compiled():
     _backend = _compiled
 
 
+def kernels_for(parameter):
+    """What runs updates of the flat array `parameter`: `backend(dtype)` for NumPy arrays,
+    this module's whole-array pass in the arrays' own module for any other backend (a
+    device array never goes to numba or to NumPy)."""
+    if type(parameter) is numpy.ndarray:
+        return backend(parameter.dtype)
+    return sys.modules[__name__]
+
+
 def adam(parameter, gradient, exp_avg, exp_avg_sq, beta1, one_minus_beta1, beta2,
          one_minus_beta2, eps, step_size, weight_decay, shrink, flush, tiny):
     """m <- beta1 m + (1 - beta1) g, v <- beta2 v + (1 - beta2) g^2, then
     p <- p * shrink + m / (sqrt(v) + eps) * step_size, with g + weight_decay p for g when
     weight_decay (L2) is not 0. Scalars are in the arrays' dtype."""
-    scratch = _scratch(parameter.dtype)
-    below = _scratch(bool) if flush else None
-    for start in range(0, parameter.size, CHUNK):
-        part = slice(start, start + CHUNK)
+    for ns, part, scratch, below in _passes(parameter, flush):
         p, g, m, v = parameter[part], gradient[part], exp_avg[part], exp_avg_sq[part]
-        t = scratch[: p.size]
         if weight_decay:
             g = g + weight_decay * p
         m *= beta1
-        xp.multiply(g, one_minus_beta1, out=t)
-        m += t
+        ns.multiply(g, one_minus_beta1, out=scratch)
+        m += scratch
         v *= beta2
-        xp.multiply(g, g, out=t)
-        t *= one_minus_beta2
-        v += t
+        ns.multiply(g, g, out=scratch)
+        scratch *= one_minus_beta2
+        v += scratch
         if shrink != 1:
             p *= shrink
-        xp.sqrt(v, out=t)
-        t += eps
-        xp.divide(m, t, out=t)
-        t *= step_size
-        p += t
+        ns.sqrt(v, out=scratch)
+        scratch += eps
+        ns.divide(m, scratch, out=scratch)
+        scratch *= step_size
+        p += scratch
         if flush:
-            _flush(m, t, below[: p.size], tiny)
-            _flush(v, t, below[: p.size], tiny)
+            _flush(ns, m, scratch, below, tiny)
+            _flush(ns, v, scratch, below, tiny)
 
 
 def sgd(parameter, gradient, velocity, lr, momentum, nesterov, weight_decay, flush, tiny):
     """p <- p - lr d, with d = g (+ weight_decay p) or, with momentum mu, the velocity
     b <- mu b + g (d = b, or g + mu b for Nesterov). Scalars are in the arrays' dtype."""
-    scratch = _scratch(parameter.dtype)
-    below = _scratch(bool) if flush and momentum else None
-    for start in range(0, parameter.size, CHUNK):
-        part = slice(start, start + CHUNK)
+    for ns, part, scratch, below in _passes(parameter, flush and momentum):
         p, g = parameter[part], gradient[part]
-        t = scratch[: p.size]
         if weight_decay:
-            xp.multiply(p, weight_decay, out=t)
-            g = g + t
+            ns.multiply(p, weight_decay, out=scratch)
+            g = g + scratch
         if momentum:
             b = velocity[part]
             b *= momentum
             b += g
             if nesterov:
-                xp.multiply(b, momentum, out=t)
-                g = g + t
+                ns.multiply(b, momentum, out=scratch)
+                g = g + scratch
             else:
                 g = b
-        xp.multiply(g, lr, out=t)
-        p -= t
+        ns.multiply(g, lr, out=scratch)
+        p -= scratch
         if momentum and flush:
-            _flush(b, t, below[: p.size], tiny)
+            _flush(ns, b, scratch, below, tiny)
 
 
-def _flush(values, scratch, below, tiny):
+def _passes(parameter, flush):
+    """(module, slice, scratch, flush mask) for each pass of an update over `parameter`.
+
+    NumPy arrays go in CHUNK-sized parts with scratch arrays reused across steps (they stay
+    in cache); another backend's arrays in one pass over the whole array, with its module.
+    """
+    ns = array_module(parameter)
+    size = parameter.size
+    if ns is not numpy:
+        below = ns.empty(size, dtype=bool) if flush else None
+        yield ns, slice(None), ns.empty_like(parameter), below
+        return
+    scratch = _scratch(parameter.dtype)
+    below = _scratch(bool) if flush else None
+    for start in range(0, size, CHUNK):
+        part = slice(start, start + CHUNK)
+        count = min(CHUNK, size - start)
+        yield numpy, part, scratch[:count], None if below is None else below[:count]
+
+
+def _flush(ns, values, scratch, below, tiny):
     """Set the entries of `values` smaller in magnitude than `tiny` to 0, in place."""
-    xp.abs(values, out=scratch)
-    xp.less(scratch, tiny, out=below)
-    xp.copyto(values, 0, where=below)
+    ns.abs(values, out=scratch)
+    ns.less(scratch, tiny, out=below)
+    ns.copyto(values, 0, where=below)
 
 
 _scratch_arrays = threading.local()
 
 
 def _scratch(dtype):
-    """A chunk-sized array of `dtype`, reused across steps (one per thread)."""
+    """A chunk-sized NumPy array of `dtype`, reused across steps (one per thread)."""
     arrays = vars(_scratch_arrays)
     if dtype not in arrays:
-        arrays[dtype] = xp.empty(CHUNK, dtype=dtype)
+        arrays[dtype] = numpy.empty(CHUNK, dtype=dtype)
     return arrays[dtype]

@@ -1,7 +1,7 @@
 """Optimizer: the parameters in flat buffers, their state buffers, zero_grad, step and state
 dicts."""
 
-from chainrule._backend import xp
+from chainrule import _backend
 from chainrule._core.tensor import Tensor, mark_updated_in_place
 from chainrule.errors import CheckpointError
 from chainrule.nn.parameter import flat_groups
@@ -36,8 +36,11 @@ class Optimizer:
         self.hyperparameters = hyperparameters
         self.steps = 0
         self.groups = flat_groups(self.parameters)
-        self.flat_buffers = {name: [xp.zeros_like(group.data) for group in self.groups]
-                             for name in self.BUFFERS}
+        self.flat_buffers = {
+            name: [_backend.array_module(group.data).zeros_like(group.data)
+                   for group in self.groups]
+            for name in self.BUFFERS
+        }
         views = {}
         for name, arrays in self.flat_buffers.items():
             for group, array in zip(self.groups, arrays):
@@ -88,7 +91,8 @@ class Optimizer:
         }
 
     def load_state_dict(self, state):
-        """Restore a `state_dict`; CheckpointError if it is for another optimiser or model."""
+        """Restore a `state_dict` (its arrays on any device: they are copied to the
+        parameters'); CheckpointError if it is for another optimiser or model."""
         name = type(self).__name__
         if state.get("kind") != name:
             raise CheckpointError(f"optimizer state is for {state.get('kind')}, not {name}")
@@ -96,20 +100,21 @@ class Optimizer:
         if set(buffers) != set(self.buffers):
             raise CheckpointError(f"{name} state has buffers {sorted(buffers)}, expected "
                                   f"{sorted(self.buffers)}")
+        copies = []
         for buffer, arrays in buffers.items():
             if len(arrays) != len(self.parameters):
                 raise CheckpointError(f"{name} state has {len(arrays)} {buffer} arrays for "
                                       f"{len(self.parameters)} parameters")
             pairs = zip(arrays, self.buffers[buffer], strict=True)
             for index, (array, mine) in enumerate(pairs):
-                array = xp.asarray(array)
+                array = _backend.to_device(array, _backend.device_of(mine))
                 if array.shape != mine.shape or array.dtype != mine.dtype:
                     raise CheckpointError(
                         f"{name} {buffer}[{index}] is {array.shape} {array.dtype}, expected "
                         f"{mine.shape} {mine.dtype}")
-        for buffer, arrays in buffers.items():
-            for array, mine in zip(arrays, self.buffers[buffer], strict=True):
-                xp.copyto(mine, array)
+                copies.append((mine, array))
+        for mine, array in copies:
+            _backend.array_module(mine).copyto(mine, array)
         self.steps = int(state["steps"])
         self.hyperparameters.update(state["hyperparameters"])
 

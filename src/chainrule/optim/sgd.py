@@ -1,6 +1,7 @@
 """Stochastic gradient descent with momentum, Nesterov momentum and weight decay."""
 
-from chainrule._backend import xp
+import numpy
+
 from chainrule.optim import kernels
 from chainrule.optim.optimizer import Optimizer
 
@@ -22,8 +23,8 @@ class SGD(Optimizer):
     def update(self, parameter, gradient, velocity=None):
         settings = self.hyperparameters
         scalar = parameter.dtype.type
-        kernels.backend(parameter.dtype).sgd(
+        kernels.kernels_for(parameter).sgd(
             parameter, gradient, gradient if velocity is None else velocity,
             scalar(settings["lr"]), scalar(settings["momentum"]), bool(settings["nesterov"]),
             scalar(settings["weight_decay"]), self.steps % kernels.FLUSH_EVERY == 0,
-            scalar(xp.finfo(scalar).tiny))
+            scalar(numpy.finfo(scalar).tiny))
