@@ -32,7 +32,7 @@ def test_without_detect_anomaly_nothing_is_checked():
     with np.errstate(invalid="ignore"):
         y = np.log(x)
     assert np.isnan(y.data).all()
-    assert y._trace is None
+    assert y._node._trace is None
 
 
 def test_a_nan_in_the_data_is_reported_as_an_input_not_as_the_ops_fault():

@@ -5,6 +5,7 @@ import os
 import sys
 
 from chainrule import _backend
+from chainrule._core.node import DROPPED
 from chainrule._core.tensor import raw
 from chainrule.errors import AnomalyError
 
@@ -53,7 +54,9 @@ def _is_finite(value):
 
 
 def _shapes(args):
-    return ", ".join(str(tuple(getattr(a, "shape", ()))) for a in args if hasattr(a, "shape"))
+    return ", ".join(
+        str(tuple(a.shape)) for a in args if a is not DROPPED and hasattr(a, "shape")
+    )
 
 
 def check_output(prim, raw_args, ans):
@@ -82,5 +85,5 @@ def check_gradient(node, parent, cotangent):
     raise AnomalyError(
         f"the gradient of {node._prim.name} (input of shape {parent.shape}) is not finite "
         f"in the backward pass; op output shape {node.shape}, input shapes "
-        f"({_shapes(node._args)}); created at {where}"
+        f"({_shapes([parent for _, parent in node._parents])}); created at {where}"
     )

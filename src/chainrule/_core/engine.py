@@ -3,7 +3,7 @@
 from chainrule import _backend
 from chainrule._core import anomaly
 from chainrule._core.modes import _grad_mode, modes
-from chainrule._core.tensor import Tensor
+from chainrule._core.tensor import Tensor, graph_node
 from chainrule.errors import GradientError
 
 
@@ -11,11 +11,13 @@ def topological_order(roots, stop_at=()):
     """Op nodes reachable from `roots`, each after all of its parents (no recursion).
 
     Leaves are left out (they only receive gradients) and so is anything behind a node
-    whose id is in `stop_at` (the inputs a pass differentiates with respect to).
+    whose id is in `stop_at` (the inputs a pass differentiates with respect to). Roots may
+    be Tensors or nodes; the order holds nodes (`chainrule._core.node.Node`).
     """
     order = []
     visited = set(stop_at)
     for root in roots:
+        root = graph_node(root) if isinstance(root, Tensor) else root
         if not root._parents or id(root) in visited:
             continue
         visited.add(id(root))
@@ -40,6 +42,8 @@ def _propagate(roots, seeds, create_graph, wanted=()):
     carry leading batch axes (a batch of cotangents: one pass for all rows).
     """
     cotangents = {}
+    data = [root.data for root in roots[:1]]
+    roots = [graph_node(root) for root in roots]
     for root, seed in zip(roots, seeds, strict=True):
         key = id(root)
         cotangents[key] = seed if key not in cotangents else cotangents[key] + seed
@@ -49,7 +53,7 @@ def _propagate(roots, seeds, create_graph, wanted=()):
     # A VJP may form an inf or NaN derivative that a zero cotangent then drops (the branch
     # `where` did not take), so NumPy's warnings here are noise; a non-finite gradient that
     # survives is what detect_anomaly reports (PyTorch and JAX do not warn either).
-    quiet = _backend.errstate(*[root.data for root in roots[:1]], divide="ignore", invalid="ignore")
+    quiet = _backend.errstate(*data, divide="ignore", invalid="ignore")
     order = topological_order(roots, stop_at=wanted)
     if wanted:
         order = _leading_to(order, wanted)
@@ -63,7 +67,7 @@ def _propagate(roots, seeds, create_graph, wanted=()):
                 reached[key] = cotangent
                 continue
             _check_inputs_unchanged(node)
-            batch_ndim = cotangent.ndim - node.data.ndim
+            batch_ndim = cotangent.ndim - len(node.shape)
             for parent, parent_cotangent in node._prim.vjp(
                 node, cotangent, batch_ndim, create_graph
             ):
@@ -114,9 +118,10 @@ def backward(roots, seeds, inputs, create_graph=False):
 
     Used by the functional API: nothing is written to `.grad`.
     """
-    wanted = {id(node) for node in inputs}
+    nodes = [graph_node(tensor) for tensor in inputs]
+    wanted = {id(node) for node in nodes}
     cotangents, _ = _propagate(roots, seeds, create_graph, wanted)
-    return [cotangents.get(id(node)) for node in inputs]
+    return [cotangents.get(id(node)) for node in nodes]
 
 
 def accumulate_into_leaves(root, seed, create_graph):

@@ -2,6 +2,7 @@
 
 from chainrule import _backend
 from chainrule._core.modes import in_differentiated_graph, modes
+from chainrule._core.node import DROPPED, Node
 from chainrule.errors import GradientError
 
 _DIFFERENTIABLE_KINDS = "fc"
@@ -13,27 +14,16 @@ def is_differentiable_dtype(dtype):
 
 
 class Tensor:
-    """An array and, when it came from an op, the node of the graph that made it.
+    """An array and, when it came from an op, the graph node of that op call.
 
     `data` is the backend array (its dtype is kept: float32 stays float32). A Tensor made
-    by an op on inputs that require grad records the op (`_prim`), the raw arguments it saw
-    (`_args`, `_kwargs`) and the input Tensors to send gradients to (`_parents`, pairs of
-    argument position and Tensor). Operators and methods are attached by `chainrule.ops`.
+    by an op on inputs that require grad points to a `Node` (`_node`): the op, the values
+    its VJP reads, and the nodes of the inputs to send gradients to (`_parents`, pairs of
+    argument position and node; a leaf Tensor is its own node). Operators and methods are
+    attached by `chainrule.ops`.
     """
 
-    __slots__ = (
-        "data",
-        "requires_grad",
-        "grad",
-        "name",
-        "_prim",
-        "_args",
-        "_kwargs",
-        "_parents",
-        "_trace",
-        "_version",
-        "__weakref__",
-    )
+    __slots__ = ("data", "requires_grad", "grad", "name", "_node", "_version", "__weakref__")
     __array_priority__ = 1000
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None, device=None):
@@ -52,43 +42,68 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self.grad = None
         self.name = name
-        self._prim = None
-        self._args = None
-        self._kwargs = None
-        self._parents = ()
-        self._trace = None
+        self._node = None
         self._version = 0
 
     @classmethod
     def _from_op(cls, data, prim, args, kwargs, parents):
-        node = cls.__new__(cls)
-        node.data = data if type(data) is _backend.ndarray else _backend.asarray(data)
-        node.requires_grad = True
-        node.grad = None
-        node.name = None
-        node._prim = prim
-        node._args = args
-        node._kwargs = kwargs
-        node._parents = parents
-        node._trace = None
-        node._version = _in_place_writes[0]
-        return node
+        """The Tensor of an op call; its Node keeps what `prim`'s VJP reads (`prim.saves`)."""
+        tensor = cls.__new__(cls)
+        tensor.data = data = data if type(data) is _backend.ndarray else _backend.asarray(data)
+        tensor.requires_grad = True
+        tensor.grad = None
+        tensor.name = None
+        tensor._version = version = _in_place_writes[0]
+        keeps_ans, kept_args = prim.saves
+        if kept_args is not None:
+            args = [
+                arg if i in kept_args or type(arg) in _CONTAINERS else DROPPED
+                for i, arg in enumerate(args)
+            ]
+        tensor._node = Node(
+            prim, args, kwargs, tuple((i, graph_node(parent)) for i, parent in parents),
+            data if keeps_ans else DROPPED, data.shape, data.dtype, version,
+        )
+        return tensor
+
+    @classmethod
+    def _of_node(cls, data, node):
+        """A Tensor for the values `data` of an existing graph `node` (a saved input or
+        output handed to a VJP that records a graph): gradients flow into `node`."""
+        tensor = cls.__new__(cls)
+        tensor.data = data
+        tensor.requires_grad = True
+        tensor.grad = None
+        tensor.name = None
+        tensor._version = node._version
+        tensor._node = node
+        return tensor
 
     @classmethod
     def _constant(cls, data):
-        node = cls._from_op(data, None, None, None, ())
-        node.requires_grad = False
-        return node
+        tensor = cls.__new__(cls)
+        tensor.data = data if type(data) is _backend.ndarray else _backend.asarray(data)
+        tensor.requires_grad = False
+        tensor.grad = None
+        tensor.name = None
+        tensor._version = _in_place_writes[0]
+        tensor._node = None
+        return tensor
+
+    _prim = property(lambda self: None if self._node is None else self._node._prim)
+    _args = property(lambda self: None if self._node is None else self._node._args)
+    _kwargs = property(lambda self: None if self._node is None else self._node._kwargs)
+    _parents = property(lambda self: () if self._node is None else self._node._parents)
 
     @property
     def is_leaf(self):
         """True for tensors made by the user rather than by an op."""
-        return self._prim is None
+        return self._node is None
 
     @property
     def op_name(self):
         """The name of the op that made this tensor, or None for a leaf."""
-        return None if self._prim is None else self._prim.name
+        return None if self._node is None else self._node._prim.name
 
     shape = property(lambda self: self.data.shape, doc="The array's shape.")
     dtype = property(lambda self: self.data.dtype, doc="The array's dtype.")
@@ -234,8 +249,8 @@ class Tensor:
         facts = f"dtype={self.data.dtype}"
         if _backend.backend_of(self.data) is not _backend.NUMPY:
             facts += f", device={self.device!r}"
-        if self._prim is not None:
-            facts += f", op={self._prim.name}"
+        if self._node is not None:
+            facts += f", op={self._node._prim.name}"
         elif self.requires_grad:
             facts += ", requires_grad=True"
         return f"Tensor({values}, {facts})"
@@ -282,6 +297,17 @@ def refuse_graph_exit(tensor, operation, instead):
             f"{operation} on a Tensor that is being differentiated would drop it from the "
             f"graph and give a wrong derivative. {instead}"
         )
+
+
+_CONTAINERS = (tuple, list, dict)
+"""Container arguments are always kept: their structure routes gradients to the Tensors
+inside."""
+
+
+def graph_node(tensor):
+    """The node the graph walks for `tensor`: its op's Node, or the leaf Tensor itself."""
+    node = tensor._node
+    return tensor if node is None else node
 
 
 def asnumpy(value):

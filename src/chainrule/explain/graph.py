@@ -10,7 +10,7 @@ import numpy as np
 
 from chainrule._core.engine import topological_order
 from chainrule._core.modes import enable_grad
-from chainrule._core.tensor import Tensor, is_differentiable_dtype
+from chainrule._core.tensor import Tensor, graph_node, is_differentiable_dtype
 from chainrule._tree import tree_flatten
 from chainrule.errors import ChainruleError
 from chainrule.ops.custom import _CustomPrimitive
@@ -36,13 +36,14 @@ def graph(f, *args, title=None):
              "  node [fontname=Helvetica, fontsize=11];",
              "  edge [fontname=Helvetica, fontsize=9];"]
     order = topological_order(outputs)
+    output_nodes = {id(graph_node(o)) for o in outputs}
     for node in order:
         for _, parent in node._parents:
             if not parent._parents and id(parent) not in ids:
                 ids[id(parent)] = f"n{len(ids)}"
                 lines.append(_leaf_line(ids[id(parent)], parent, id(parent) in input_ids))
         ids[id(node)] = f"n{len(ids)}"
-        lines.append(_op_line(ids[id(node)], node, any(node is o for o in outputs)))
+        lines.append(_op_line(ids[id(node)], node, id(node) in output_nodes))
         labelled = len(node._parents) > 1
         for argnum, parent in node._parents:
             label = f" [label={argnum}]" if labelled else ""

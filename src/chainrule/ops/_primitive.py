@@ -13,10 +13,12 @@ Complex numbers follow autograd's and JAX's convention: a holomorphic op's VJP i
 
 from chainrule._core import anomaly
 from chainrule._core.modes import modes
-from chainrule._core.tensor import Tensor, holds_tensor, raw
+from chainrule._core.node import DROPPED
+from chainrule._core.tensor import Tensor, graph_node, holds_tensor, raw
 from chainrule._tree import tree_flatten, tree_map
 from chainrule.errors import ChainruleError, GradientError, MissingDerivativeError, ShapeError
 from chainrule.ops._namespace import namespace
+from chainrule.ops._saves import reads_of
 from chainrule.ops.numpy_dispatch import register
 
 
@@ -46,7 +48,9 @@ def _shape_error(name, raw_args, error):
 
 
 def match_input(cotangent, data):
-    """The cotangent in its input's dtype (complex for a real input: the real part is kept)."""
+    """The cotangent in its input's dtype (complex for a real input: the real part is kept).
+
+    `data` is the input, or anything with its `dtype` (a graph node)."""
     if cotangent.dtype.kind == "c" and data.dtype.kind != "c":
         cotangent = namespace(cotangent).real(cotangent)
     return cotangent if cotangent.dtype == data.dtype else cotangent.astype(data.dtype)
@@ -55,7 +59,10 @@ def match_input(cotangent, data):
 class Primitive:
     """A differentiable op: `forward` on raw arrays plus a VJP per input position."""
 
-    __slots__ = ("name", "forward", "vjps", "vjp_argnum", "constant_args", "__dict__")
+    __slots__ = (
+        "name", "forward", "vjps", "vjp_argnum", "constant_args", "_saves", "_declared",
+        "__dict__",
+    )
 
     def __init__(self, forward, name=None, numpy=None):
         self.name = name or forward.__name__.lstrip("_")
@@ -63,19 +70,26 @@ class Primitive:
         self.vjps = {}
         self.vjp_argnum = None
         self.constant_args = set()
+        self._saves = None
+        self._declared = {}
         self.__doc__ = forward.__doc__
         self.__wrapped__ = forward
         for numpy_function in numpy if isinstance(numpy, (tuple, list)) else [numpy]:
             if numpy_function is not None:
                 register(numpy_function, self)
 
-    def defvjp(self, *vjps, argnums=None):
+    def defvjp(self, *vjps, argnums=None, saves=None):
         """Give the VJP of each positional input in order, or of the inputs `argnums`.
 
         A VJP is `vjp(g, ans, *args, **kwargs)`; None declares an input not differentiable
         (its gradient is zero, as in autograd). A gradient that reaches an input given
         neither raises `MissingDerivativeError`: an undefined rule is never a silent zero.
         Returns the VJP when given one, so `@op.defvjp` works as a decorator.
+
+        What the graph keeps for the backward pass is what the VJPs read: by default the
+        parameters each VJP's code reads (`ans`, `x`, ...; everything for a VJP whose code
+        cannot be read, or that takes `*args`); `saves=("ans", 0)` declares it instead
+        (the output, and inputs by position).
         """
         positions = range(len(vjps)) if argnums is None else argnums
         for position, vjp in zip(positions, vjps, strict=True):
@@ -85,12 +99,34 @@ class Primitive:
             else:
                 self.vjps[position] = vjp
                 self.constant_args.discard(position)
+                self._declared[position] = saves
+        self._saves = None
         return vjps[0] if len(vjps) == 1 else None
 
-    def defvjp_argnum(self, vjp):
+    def defvjp_argnum(self, vjp, saves=None):
         """Give one VJP `vjp(argnum, g, ans, *args, **kwargs)` for ops with many inputs."""
         self.vjp_argnum = vjp
+        self._declared["argnum"] = saves
+        self._saves = None
         return vjp
+
+    @property
+    def saves(self):
+        """(keeps the output, positions of inputs kept or None for all): the union of what
+        the VJPs read or declare, so a node keeps nothing its backward pass will not use."""
+        if self._saves is None:
+            keeps_ans, kept = False, set()
+            rules = [(vjp, 2, self._declared.get(i)) for i, vjp in self.vjps.items()]
+            if self.vjp_argnum is not None:
+                rules.append((self.vjp_argnum, 3, self._declared.get("argnum")))
+            for vjp, skip, declared in rules:
+                reads_ans, reads_args = (
+                    reads_of(vjp, skip) if declared is None else _declared_reads(declared)
+                )
+                keeps_ans = keeps_ans or reads_ans
+                kept = None if kept is None or reads_args is None else kept | reads_args
+            self._saves = (keeps_ans, None if kept is None else frozenset(kept))
+        return self._saves
 
     def __call__(self, *args, **kwargs):
         if kwargs and any(isinstance(value, Tensor) for value in kwargs.values()):
@@ -135,7 +171,7 @@ class Primitive:
                     raw_args[i] = container
             node = Tensor._from_op(ans, self, raw_args, kwargs, parents)
             if modes.anomaly:
-                node._trace = anomaly.user_frame()
+                node._node._trace = anomaly.user_frame()
             return node
         return Tensor._constant(ans)
 
@@ -159,7 +195,7 @@ class Primitive:
         return ans
 
     def vjp(self, node, cotangent, batch_ndim, create_graph):
-        """Pairs (parent, cotangent for parent) for the op that made `node`."""
+        """Pairs (parent node, cotangent for it) for the op call recorded in `node`."""
         args = list(node._args)
         containers = {}
         for i, parent in node._parents:
@@ -169,9 +205,11 @@ class Primitive:
                 containers[i] = args[i]
                 if not create_graph:
                     args[i] = tree_map(raw, args[i])
-            elif create_graph:
-                args[i] = parent
-        ans = node if create_graph else node.data
+            elif create_graph and args[i] is not DROPPED:
+                args[i] = _as_tensor(args[i], parent)
+        ans = node.ans
+        if create_graph and ans is not DROPPED:
+            ans = Tensor._of_node(ans, node)
         kwargs = node._kwargs
         out = []
         per_container = {}
@@ -193,11 +231,10 @@ class Primitive:
                     continue
             if not create_graph and isinstance(parent_cotangent, Tensor):
                 parent_cotangent = parent_cotangent.data
-            data = parent.data
-            if parent_cotangent.shape[batch_ndim:] != data.shape:
-                parent_cotangent = unbroadcast(parent_cotangent, data.shape, batch_ndim)
-            if parent_cotangent.dtype != data.dtype:
-                parent_cotangent = match_input(parent_cotangent, data)
+            if parent_cotangent.shape[batch_ndim:] != parent.shape:
+                parent_cotangent = unbroadcast(parent_cotangent, parent.shape, batch_ndim)
+            if parent_cotangent.dtype != parent.dtype:
+                parent_cotangent = match_input(parent_cotangent, parent)
             out.append((parent, parent_cotangent))
         return out
 
@@ -216,6 +253,17 @@ class Primitive:
 
 
 _CONTAINERS = (tuple, list, dict)
+
+
+def _as_tensor(value, parent):
+    """A saved input as a Tensor of its graph node (a leaf Tensor is its own node)."""
+    return parent if isinstance(parent, Tensor) else Tensor._of_node(value, parent)
+
+
+def _declared_reads(declared):
+    """`saves=("ans", 0, 2)` as (keeps the output, input positions kept)."""
+    declared = set(declared)
+    return "ans" in declared, {item for item in declared if isinstance(item, int)}
 
 
 def _add_leaf_parents(position, container, parents):
@@ -251,7 +299,7 @@ def _leaf_cotangent(cotangent, container, parent, name, position):
         )
     total = None
     for leaf, leaf_cotangent in zip(leaves, cotangent_leaves, strict=True):
-        if leaf is parent and leaf_cotangent is not _ZERO:
+        if isinstance(leaf, Tensor) and graph_node(leaf) is parent and leaf_cotangent is not _ZERO:
             total = leaf_cotangent if total is None else total + leaf_cotangent
     return total
 

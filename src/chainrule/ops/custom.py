@@ -172,7 +172,7 @@ def _fit(entry, parent, name):
     if grad is None:
         return None
     if not isinstance(grad, Tensor):
-        grad = _backend.asarray(grad, dtype=parent.dtype, like=parent.data)
+        grad = _backend.asarray(grad, dtype=parent.dtype)
     shape = parent.shape
     if grad.shape != shape:
         if _broadcasts(shape, grad.shape):
@@ -210,7 +210,7 @@ class _CustomPrimitive(Primitive):
             grads = [
                 None
                 if all(g is None for g in column)
-                else reshape(stack([_zeros_if_none(g, parent) for g in column]),
+                else reshape(stack([_zeros_if_none(g, parent, cotangent) for g in column]),
                              batch_shape + parent.shape)
                 for column, (_, parent) in zip(zip(*per_row), parents)
             ]
@@ -223,10 +223,10 @@ class _CustomPrimitive(Primitive):
         ]
 
 
-def _zeros_if_none(grad, parent):
+def _zeros_if_none(grad, parent, cotangent):
     if grad is not None:
         return grad
-    return _backend.array_module(parent.data).zeros(parent.shape, dtype=parent.dtype)
+    return _backend.array_module(raw(cotangent)).zeros(parent.shape, dtype=parent.dtype)
 
 
 def _first_tensor(leaves):
