@@ -64,7 +64,10 @@ def _on_device(function, name, module, args):
 
 
 def _from_scipy(function, name=None):
-    """A Primitive computing `function` (a scipy.special function) on raw arrays."""
+    """A Primitive computing `function` (a scipy.special function) on raw arrays.
+
+    Numbers give a NumPy scalar, as SciPy's ufuncs do (it mixes with any device's arrays).
+    """
     name = name or function.__name__
 
     def forward(*args, **kwargs):
@@ -72,9 +75,13 @@ def _from_scipy(function, name=None):
             raise TypeError(f"chainrule does not support scipy.special.{name} with keyword "
                             f"arguments ({', '.join(kwargs)}) on Tensors")
         module = array_module(*args)
-        if module is numpy:
-            return _keep_float_dtype(numpy.asarray(function(*args)), args)
-        return _keep_float_dtype(module.asarray(_on_device(function, name, module, args)), args)
+        if module is not numpy:
+            ans = module.asarray(_on_device(function, name, module, args))
+        else:
+            ans = function(*args)
+            if type(ans) is not numpy.ndarray and any(type(a) is numpy.ndarray for a in args):
+                ans = numpy.asarray(ans)
+        return _keep_float_dtype(ans, args)
 
     forward.__doc__ = f"scipy.special.{name}, differentiable."
     return Primitive(forward, name=name)
