@@ -24,6 +24,12 @@
   any order and in forward mode (chainrule derives forward mode from VJPs: there is no
   separate JVP rule to write). `g` may carry leading batch axes: use axes counted from the
   end (`negative_axes`), and leave broadcasting to the engine (it calls `unbroadcast`).
+- The graph node of a call keeps only what the VJPs read: read off their code (`g * ans`
+  keeps the output, `g * x` the input x, `lambda g, ans, x: g` nothing), or declared with
+  `defvjp(op, vjp, saves=("ans", 0))` where the code cannot tell (a VJP taking `*args`).
+  A VJP that reads a value its op does not save raises a GradientError.
+- To run on any device (CuPy arrays, not only NumPy), take the array module from the
+  arguments: `ns = namespace(g, x)`, then `ns.cos(x)`; on Tensors it records a graph.
 - `register_numpy(numpy_function, op)` routes a NumPy function to an existing chainrule
   function; `register_numpy(numpy_function)` marks one whose result has no derivative.
 """
@@ -31,19 +37,20 @@
 from chainrule._core.tensor import Tensor, raw
 from chainrule.errors import MissingDerivativeError
 from chainrule.ops._axes import batch_ndim, expand_reduced, negative_axes
+from chainrule.ops._namespace import namespace
 from chainrule.ops._primitive import Primitive, primitive, unbroadcast
 from chainrule.ops.custom import custom_gradient
 from chainrule.ops.numpy_dispatch import register as register_numpy
 
 
-def defvjp(op, *vjps, argnums=None):
-    """`op.defvjp(*vjps, argnums=argnums)`: one VJP per positional input of `op`."""
-    return op.defvjp(*vjps, argnums=argnums)
+def defvjp(op, *vjps, argnums=None, saves=None):
+    """`op.defvjp(*vjps, argnums=argnums, saves=saves)`: one VJP per positional input."""
+    return op.defvjp(*vjps, argnums=argnums, saves=saves)
 
 
-def defvjp_argnum(op, vjp):
+def defvjp_argnum(op, vjp, saves=None):
     """`op.defvjp_argnum(vjp)`: one VJP `vjp(argnum, g, ans, *args)` for every input."""
-    return op.defvjp_argnum(vjp)
+    return op.defvjp_argnum(vjp, saves=saves)
 
 
 __all__ = [
@@ -55,6 +62,7 @@ __all__ = [
     "defvjp",
     "defvjp_argnum",
     "expand_reduced",
+    "namespace",
     "negative_axes",
     "primitive",
     "raw",
