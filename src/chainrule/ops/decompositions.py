@@ -365,7 +365,7 @@ def _square_qr_vjp(gq, gr, q, r):
     ns = namespace(gq, gr, q, r)
     n = r.shape[-1]
     m_matrix = gr @ matrix_transpose(r) - matrix_transpose(q) @ gq
-    upper = m_matrix * _strict_triangle(n, True, ns)
+    upper = m_matrix * _strict_triangle(n, upper=True, module=ns)
     mirrored = upper + _conj(matrix_transpose(upper)) + _real_part(m_matrix) * ns.eye(n, dtype=bool)
     b = gq + _conj(q) @ mirrored
     return matrix_transpose(ns.linalg.solve(r, matrix_transpose(b)))
