@@ -1,6 +1,7 @@
 """Layers: Linear, the activations as modules, Softmax and Dropout."""
 
-from chainrule._backend import xp
+import numpy
+
 from chainrule.nn import functional as F
 from chainrule.nn.init import INITIALIZERS
 from chainrule.nn.module import Module
@@ -14,23 +15,26 @@ class Linear(Module):
     weights into unit j), so a batch is computed as x @ W.T + b; `bias` is (out_features,),
     or None with `bias=False`. `init` is "he" (N(0, 2/in), for ReLU) or "glorot" (uniform,
     for tanh/sigmoid); biases start at zero. `rng` is a `numpy.random.Generator` (a fresh
-    unseeded one if None). The output has the layer's dtype whatever the input's.
+    unseeded one if None); the weights are drawn on the host and then moved to `device`, so a
+    seed gives the same weights on every device. The output has the layer's dtype whatever
+    the input's.
     """
 
-    def __init__(self, in_features, out_features, bias=True, init="he", dtype=xp.float32,
-                 rng=None):
+    def __init__(self, in_features, out_features, bias=True, init="he", dtype=numpy.float32,
+                 rng=None, device="cpu"):
         super().__init__()
         if init not in INITIALIZERS:
             raise ValueError(f"Linear: init must be one of {', '.join(INITIALIZERS)}, "
                              f"got {init!r}")
-        rng = xp.random.default_rng() if rng is None else rng
+        rng = numpy.random.default_rng() if rng is None else rng
         self.in_features = in_features
         self.out_features = out_features
         self.init = init
         self.weight = Parameter(INITIALIZERS[init]((out_features, in_features), rng, dtype),
                                 name="weight")
-        self.bias = Parameter(xp.zeros(out_features, dtype=dtype), name="bias") if bias else None
-        self.flatten_parameters()
+        self.bias = (Parameter(numpy.zeros(out_features, dtype=dtype), name="bias") if bias
+                     else None)
+        self.flatten_parameters().to(device)
 
     def forward(self, x):
         return F.linear(F.as_dtype(x, self.weight.dtype), self.weight, self.bias)
@@ -95,7 +99,7 @@ class Dropout(Module):
         if not 0 <= p < 1:
             raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
         self.p = p
-        self.rng = xp.random.default_rng() if rng is None else rng
+        self.rng = numpy.random.default_rng() if rng is None else rng
 
     def forward(self, x):
         return F.dropout(x, self.p, self.rng, self.training)

@@ -2,7 +2,8 @@
 
 from itertools import pairwise
 
-from chainrule._backend import xp
+import numpy
+
 from chainrule._core.tensor import raw
 from chainrule.errors import ShapeError
 from chainrule.nn.functional import as_dtype
@@ -19,17 +20,19 @@ class MLP(Module):
     `cross_entropy`) the last layer is linear; with `output="softmax"` a `Softmax` layer
     follows it, as the tutorial writes the network (train it with
     `tutorial_cross_entropy`). Weights use He initialisation for ReLU and Glorot for
-    sigmoid/tanh; `rng` draws them and, later, the dropout masks.
+    sigmoid/tanh; `rng` draws them (on the host, so a seed gives the same weights on every
+    `device`) and, later, the dropout masks.
 
     Inputs are standardised first, x -> (x - input_mean) / input_std (by default 0 and 1:
     unchanged), so a model trained on standardised pixels still takes pixels in [0, 1].
     Inputs of another dtype are cast to the model's, so a float32 model computes and returns
-    float32. The parameters lie in one flat buffer (`flatten_parameters`), and each ReLU
-    overwrites its Linear layer's output in place.
+    float32. The parameters lie in one flat buffer (`flatten_parameters`) on `device` ("cpu",
+    "cuda"; see `Module.to`), and each ReLU overwrites its Linear layer's output in place.
     """
 
     def __init__(self, sizes=(784, 512, 10), activation="relu", dropout=0.0, rng=None,
-                 dtype=xp.float32, output="logits", input_mean=0.0, input_std=1.0):
+                 dtype=numpy.float32, output="logits", input_mean=0.0, input_std=1.0,
+                 device="cpu"):
         super().__init__()
         sizes = tuple(int(size) for size in sizes)
         if len(sizes) < 2 or min(sizes) < 1:
@@ -39,7 +42,7 @@ class MLP(Module):
                              f"got {activation!r}")
         if output not in OUTPUTS:
             raise ValueError(f"MLP: output must be one of {', '.join(OUTPUTS)}, got {output!r}")
-        rng = xp.random.default_rng() if rng is None else rng
+        rng = numpy.random.default_rng() if rng is None else rng
         self.sizes = sizes
         self.activation = activation
         self.dropout = dropout
@@ -59,7 +62,7 @@ class MLP(Module):
             layers.append(Softmax())
         self.layers = Sequential(*layers)
         self.name_parameters()
-        self.flatten_parameters()
+        self.flatten_parameters().to(device)
 
     @property
     def dtype(self):

@@ -1,9 +1,11 @@
 """Module: parameters, submodules, state dicts and train/eval mode; Sequential."""
 
-from chainrule._backend import xp
+import numpy
+
+from chainrule import _backend
 from chainrule._core.tensor import Tensor, mark_updated_in_place, raw
 from chainrule.errors import CheckpointError
-from chainrule.nn.parameter import pack
+from chainrule.nn.parameter import pack, repack
 
 
 class Module:
@@ -59,6 +61,28 @@ class Module:
             pack(parameters)
         return self
 
+    @property
+    def device(self):
+        """Where the parameters live: "cpu", "cuda", ... ("cpu" for a module without any)."""
+        parameters = self.parameters()
+        return _backend.device_of(parameters[0].data) if parameters else "cpu"
+
+    def to(self, device):
+        """Move every parameter's values (and gradient) to `device` ("cpu", "cuda"), in their
+        flat buffers rebuilt there; returns self.
+
+        The Parameter objects stay the same, so references to them remain valid; but an
+        optimiser holds buffers on the device it was built on, so build it after `.to`, as
+        in PyTorch. Raises DeviceError for a device that cannot be used here.
+        """
+        backend = _backend.device_backend(device)
+        parameters = self.parameters()
+        if all(_backend.backend_of(p.data) is backend for p in parameters):
+            return self
+        repack(parameters, device)
+        mark_updated_in_place(parameters)
+        return self
+
     def zero_grad(self, set_to_none=True):
         """Forget the parameters' gradients: set `.grad` to None (as PyTorch does), or fill it
         with zeros in place when `set_to_none=False`."""
@@ -79,11 +103,13 @@ class Module:
         return self.train(False)
 
     def state_dict(self):
-        """{dotted name: a copy of the parameter's array}."""
-        return {name: parameter.data.copy() for name, parameter in self.named_parameters()}
+        """{dotted name: a NumPy copy of the parameter's array}, wherever the model lives (so a
+        checkpoint is the same file from every device)."""
+        return {name: _host_copy(parameter.data) for name, parameter in self.named_parameters()}
 
     def load_state_dict(self, state):
-        """Copy arrays from `state` into the parameters, in place (optimisers keep working).
+        """Copy arrays from `state` (host or device arrays) into the parameters, in place, on
+        the model's device (optimisers keep working).
 
         Raises CheckpointError listing missing or unexpected names and any array whose shape
         or dtype differs from the parameter's; nothing is copied unless everything fits.
@@ -91,19 +117,21 @@ class Module:
         parameters = dict(self.named_parameters())
         problems = [f"missing {name}" for name in parameters if name not in state]
         problems += [f"unexpected {name}" for name in state if name not in parameters]
+        values = {}
         for name, parameter in parameters.items():
             value = state.get(name)
             if value is None:
                 continue
-            value = xp.asarray(value)
-            if value.shape != parameter.shape or value.dtype != parameter.dtype:
+            value = values[name] = value if _backend.is_array(value) else numpy.asarray(value)
+            if tuple(value.shape) != parameter.shape or value.dtype != parameter.dtype:
                 problems.append(f"{name} is {_describe(value)} but the model has "
                                 f"{_describe(parameter.data)}")
         if problems:
             raise CheckpointError(f"state does not fit {type(self).__name__}: "
                                   + "; ".join(problems))
         for name, parameter in parameters.items():
-            xp.copyto(parameter.data, state[name])
+            device = _backend.device_of(parameter.data)
+            parameter.data[...] = _backend.to_device(values[name], device)
         mark_updated_in_place(parameters.values())
 
     def extra_repr(self):
@@ -119,6 +147,12 @@ class Module:
             body = repr(child).replace("\n", "\n  ")
             lines.append(f"  ({name}): {body}")
         return "\n".join(lines) + "\n)"
+
+
+def _host_copy(array):
+    """A NumPy array with `array`'s values that shares no memory with it."""
+    host = _backend.to_host(array)
+    return host.copy() if host is array else host
 
 
 def _describe(array):

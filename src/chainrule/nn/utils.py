@@ -2,7 +2,9 @@
 
 import math
 
-from chainrule._backend import xp
+import numpy
+
+from chainrule._backend import array_module
 from chainrule._core.tensor import Tensor, raw
 from chainrule.errors import GradientError
 
@@ -13,21 +15,24 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     The norm is taken over all gradients together, as if concatenated into one vector
     (`norm_type` 2, any p >= 1, or inf); each gradient is multiplied by
     min(1, max_norm / (norm + 1e-6)), as in PyTorch. Returns the norm before clipping, as a
-    NumPy scalar of the gradients' dtype. Parameters without a gradient are skipped.
+    NumPy scalar of the gradients' dtype (on any device). Parameters without a gradient are
+    skipped.
     """
     if isinstance(parameters, Tensor):
         parameters = [parameters]
     gradients = [raw(p.grad) for p in parameters if p.grad is not None]
     if not gradients:
-        return xp.float32(0.0)
-    dtype = xp.result_type(*gradients)
+        return numpy.float32(0.0)
+    xp = array_module(*gradients)
+    dtype = numpy.result_type(*(g.dtype for g in gradients))
     norm_type = float(norm_type)
     if norm_type == math.inf:
-        total = max(xp.max(xp.abs(g)) if g.size else dtype.type(0) for g in gradients)
+        peaks = [xp.max(xp.abs(g)) for g in gradients if g.size]
+        total = xp.max(xp.stack(peaks)) if peaks else 0.0
     else:
-        total = sum(xp.sum(xp.abs(g) ** norm_type, dtype=xp.float64) for g in gradients)
+        total = sum(xp.sum(xp.abs(g) ** norm_type, dtype=numpy.float64) for g in gradients)
         total = total ** (1 / norm_type)
-    total = dtype.type(total)
+    total = dtype.type(float(total))  # the one wait for the device: the norm is returned
     if error_if_nonfinite and not math.isfinite(total):
         raise GradientError(f"clip_grad_norm_: the total norm of order {norm_type} of the "
                             f"gradients is {total}, so they cannot be clipped")
