@@ -24,12 +24,14 @@ def add_parser(subparsers):
     parser.add_argument("--data-dir", help="folder holding the data set (default: the run's)")
     parser.add_argument("--no-download", dest="download", action="store_false",
                         help="fail instead of downloading a missing data set")
+    parser.add_argument("--device", default="cpu",
+                        help="where to compute: cpu (default) or cuda")
     return parser
 
 
 def run(args):
     """Print the accuracy, per-class accuracy and confusion matrix. Returns 0."""
-    model, config = load_model(args.path)
+    model, config = load_model(args.path, args.device)
     splits = load_splits(config["dataset"], args.data_dir or config.get("data_dir"),
                          args.download, config["val_fraction"], config["seed"], config["dtype"])
     images = getattr(splits, f"{args.split}_x")

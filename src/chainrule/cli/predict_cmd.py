@@ -2,6 +2,7 @@
 
 import sys
 
+from chainrule._backend import to_host
 from chainrule.data import load_digit_image
 from chainrule.errors import ChainruleError, CheckpointError
 from chainrule.training import load_model, probabilities
@@ -17,6 +18,8 @@ def add_parser(subparsers):
     parser.add_argument("path", metavar="RUN_OR_CHECKPOINT",
                         help="a run directory or a checkpoint.npz")
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="picture files")
+    parser.add_argument("--device", default="cpu",
+                        help="where to compute: cpu (default) or cuda")
     return parser
 
 
@@ -25,7 +28,7 @@ def run(args):
 
     Returns 0, or 1 if any picture could not be read (the others are still classified).
     """
-    model, config = load_model(args.path)
+    model, config = load_model(args.path, args.device)
     if model.sizes[0] != 28 * 28:
         raise CheckpointError(
             f"{checkpoint_file(args.path)}: the model takes {model.sizes[0]} inputs "
@@ -40,7 +43,7 @@ def run(args):
             failures += 1
             continue
         rows = pixels.reshape(1, -1).astype(model.dtype)
-        shares = probabilities(model, rows)[0]
+        shares = to_host(probabilities(model, rows)[0])
         best = int(shares.argmax())
         listing = "  ".join(f"{name}:{share:.3f}" for name, share in zip(classes, shares,
                                                                           strict=True))

@@ -129,6 +129,11 @@ def add_parser(subparsers):
         action="store_true",
         help="check every op for NaN/inf and name the first op that makes one",
     )
+    run.add_argument(
+        "--device",
+        help="where to train: cpu (default) or cuda (a GPU, through CuPy: pip install "
+        "'chainrule[gpu]'); a resumed run may change it",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument("--threads", type=_positive_int, metavar="N",
                      help="BLAS threads for the training step (default: the BLAS's own)")

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from .._backend import array_module
 from ..errors import DataError
 
 
@@ -67,6 +68,10 @@ class Batches:
     `epoch_start_state` is the generator's `bit_generator.state` just before the current
     epoch drew its permutation; after the resumed epoch the generator is where the
     uninterrupted run left it.
+
+    `images` and `labels` may live on a device (CuPy arrays): the permutation is drawn on the
+    host, so a seed gives the same batches everywhere, and uploaded once per epoch; each
+    batch is then gathered on the device.
     """
 
     def __init__(
@@ -102,7 +107,7 @@ class Batches:
             order = self.rng.permutation(len(self.images))
         else:
             order = np.arange(len(self.images))
-        return self._batches(order, start_batch)
+        return self._batches(array_module(self.images).asarray(order), start_batch)
 
     def _batches(self, order, start_batch):
         for index in range(start_batch, len(self)):

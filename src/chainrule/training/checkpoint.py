@@ -15,6 +15,7 @@ from tokenize import TokenError
 
 import numpy as np
 
+from chainrule import _backend
 from chainrule._reading import open_regular, regular_file_size
 from chainrule.errors import CheckpointError, reason
 from chainrule.training.files import write_atomically
@@ -51,7 +52,10 @@ _COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 
 
 def save_checkpoint(path, tree):
-    """Write `tree` (dicts, lists, arrays, JSON values) to the .npz file `path` atomically."""
+    """Write `tree` (dicts, lists, arrays, JSON values) to the .npz file `path` atomically.
+
+    Arrays on a device are written from host copies: the file is the same from any device.
+    """
     arrays = {}
     meta = {"format": FORMAT, "version": VERSION, "tree": _split(tree, [], arrays)}
     arrays[META] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
@@ -257,6 +261,8 @@ def _references(tree, names):
 
 def _split(tree, path, arrays):
     """`tree` with arrays moved into `arrays` (by '/'-joined path) and replaced by markers."""
+    if not isinstance(tree, (np.ndarray, np.generic)) and _backend.is_array(tree):
+        tree = _backend.to_host(tree)
     if isinstance(tree, np.ndarray):
         name = "/".join(path)
         arrays[name] = tree

@@ -17,8 +17,9 @@ DEFAULT_LR = {"adam": 1e-3, "adamw": 1e-3, "sgd": 0.1}
 SCHEDULES = ("constant", "step", "cosine")
 DTYPES = ("float32", "float64")
 
-RESUMABLE = ("epochs", "checkpoint_every", "data_dir", "download")
-"""Fields a resumed run may change; any other difference makes it a different run."""
+RESUMABLE = ("epochs", "checkpoint_every", "data_dir", "download", "device")
+"""Fields a resumed run may change; any other difference makes it a different run (the
+weights come back from a host checkpoint, so a run may go on on another device)."""
 
 
 @dataclass
@@ -49,6 +50,7 @@ class TrainConfig:
     standardize: bool = True
     seed: int = 0
     checkpoint_every: int = 0
+    device: str = "cpu"
 
     def __post_init__(self):
         if isinstance(self.hidden, tuple):
@@ -78,9 +80,9 @@ class TrainConfig:
         return [name for name in mine if name not in RESUMABLE and mine[name] != theirs[name]]
 
 
-def build_model(run_config, rng=None):
-    """The MLP a run config describes: `sizes`, activation, dropout, dtype, loss and the
-    training pixels' mean and standard deviation (`input_mean`, `input_std`)."""
+def build_model(run_config, rng=None, device="cpu"):
+    """The MLP a run config describes (`sizes`, activation, dropout, dtype, loss and the
+    training pixels' mean and standard deviation, `input_mean` and `input_std`), on `device`."""
     return nn.MLP(
         run_config["sizes"],
         activation=run_config["activation"],
@@ -90,6 +92,7 @@ def build_model(run_config, rng=None):
         output="softmax" if run_config["loss"] == "tutorial" else "logits",
         input_mean=run_config.get("input_mean", 0.0),
         input_std=run_config.get("input_std", 1.0),
+        device=device,
     )
 
 

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from chainrule import _backend
 from chainrule._core.modes import no_grad
 from chainrule._core.tensor import raw
 from chainrule.nn.losses import cross_entropy, tutorial_cross_entropy
@@ -9,7 +10,10 @@ from chainrule.ops.special import softmax
 
 
 def class_scores(model, images, batch_size=1000):
-    """The model's outputs (N, K) for (N, D) images, computed in eval mode without a graph."""
+    """The model's outputs (N, K) for (N, D) images, computed in eval mode without a graph,
+    on the model's device (host images are uploaded there)."""
+    images = _backend.to_device(images, model.device)
+    xp = _backend.array_module(images)
     was_training = model.training
     model.eval()
     try:
@@ -18,7 +22,7 @@ def class_scores(model, images, batch_size=1000):
                      for start in range(0, len(images), batch_size)]
     finally:
         model.train(was_training)
-    return np.concatenate(parts) if parts else np.zeros((0, model.sizes[-1]), model.dtype)
+    return xp.concatenate(parts) if parts else xp.zeros((0, model.sizes[-1]), model.dtype)
 
 
 def probabilities(model, images, batch_size=1000):
@@ -28,16 +32,19 @@ def probabilities(model, images, batch_size=1000):
 
 
 def evaluate(model, images, labels, batch_size=1000):
-    """{"loss", "accuracy", "predictions"} of `model` on (N, D) images with integer labels."""
+    """{"loss", "accuracy", "predictions"} of `model` on (N, D) images with integer labels:
+    Python numbers and NumPy predictions (N,), computed on the model's device."""
     scores = class_scores(model, images, batch_size)
+    labels = _backend.to_device(labels, model.device)
+    xp = _backend.array_module(scores)
     loss_fn = tutorial_cross_entropy if model.output == "softmax" else cross_entropy
     predictions = scores.argmax(axis=-1)
     if not len(labels):
-        return {"loss": None, "accuracy": None, "predictions": predictions}
-    with np.errstate(divide="ignore"):
+        return {"loss": None, "accuracy": None, "predictions": _backend.to_host(predictions)}
+    with _backend.errstate(scores, divide="ignore"):
         loss = float(loss_fn(scores, labels))
-    return {"loss": loss, "accuracy": float(np.mean(predictions == labels)),
-            "predictions": predictions}
+    return {"loss": loss, "accuracy": float(xp.mean(predictions == labels)),
+            "predictions": _backend.to_host(predictions)}
 
 
 def confusion_matrix(labels, predictions, classes):

@@ -19,8 +19,9 @@ def checkpoint_file(path):
     return path / RunDirectory.CHECKPOINT if path.is_dir() else path
 
 
-def load_model(path):
-    """(model in eval mode, run config dict) from a run directory or a checkpoint file.
+def load_model(path, device="cpu"):
+    """(model in eval mode on `device`, run config dict) from a run directory or a checkpoint
+    file.
 
     Raises CheckpointError, naming the file, for a missing, unreadable, unsafe (pickled),
     truncated or edited checkpoint, one whose arrays do not fit its architecture, or one
@@ -29,7 +30,7 @@ def load_model(path):
     file = checkpoint_file(path)
     checkpoint = load_checkpoint(file, expected=model_arrays)
     config, state = checked_contents(checkpoint, file)
-    model = build_model(config, np.random.default_rng(0))
+    model = build_model(config, np.random.default_rng(0), device)
     restore_model(model, state, file)
     return model.eval(), config
 

@@ -111,6 +111,8 @@ def train_fields():
         "warmup_steps": _integer(0, 2**40), "val_fraction": fraction,
         "standardize": Spec("bool"), "seed": _integer(0, 2**63 - 1),
         "checkpoint_every": _integer(0, 2**40),
+        "device": Spec("str", lambda v: re.fullmatch(r"[a-z]+(:[0-9]{1,3})?", v) is not None,
+                       "a device name such as cpu, cuda or cuda:1"),
     }
 
 

@@ -1,10 +1,12 @@
 """A data set as the trainer uses it: float rows (N, D), integer labels, train/val/test."""
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from chainrule._backend import to_device
 from chainrule.data import load_dataset, to_float
 from chainrule.data.batching import split_indices
 from chainrule.data.memory import check_fits
@@ -36,6 +38,13 @@ class Splits:
         squares = sum(float(np.square(rows[s : s + _CHUNK_ROWS] - mean, dtype=np.float64).sum())
                       for s in range(0, len(rows), _CHUNK_ROWS))
         return mean, math.sqrt(squares / rows.size)
+
+    def to(self, device):
+        """These splits with every array uploaded to `device` (once, so that batches are
+        gathered there); the same arrays for "cpu"."""
+        names = ("train_x", "train_y", "val_x", "val_y", "test_x", "test_y")
+        return dataclasses.replace(
+            self, **{name: to_device(getattr(self, name), device) for name in names})
 
 
 def load_splits(dataset, data_dir=None, download=True, val_fraction=0.1, seed=0,

@@ -5,6 +5,10 @@ buffers and step count, the epoch and the batch within it, the shuffling generat
 at the start of that epoch, the dropout generator's state, the running sums of the epoch
 and the metrics so far. So a run killed at any moment and resumed from its last checkpoint
 ends with exactly the weights of an uninterrupted run with the same seed.
+
+On a device (`config.device`, "cuda"), the data set is uploaded once and batches are
+gathered there; the loss and accuracy come back as host numbers each step, and checkpoints
+are written from host copies, so a run may resume on another device.
 """
 
 import contextlib
@@ -13,6 +17,7 @@ import time
 
 import numpy as np
 
+from chainrule import _backend
 from chainrule._core.modes import detect_anomaly as anomaly_mode
 from chainrule._core.tensor import raw
 from chainrule.data import Batches
@@ -57,6 +62,7 @@ class Trainer:
     """One run: the data, model, optimiser, schedule, batches, and where the run stands."""
 
     def __init__(self, config, run_dir, *, progress=True, log=print, detect_anomaly=False):
+        _backend.device_backend(config.device)  # DeviceError before anything is touched
         self.config = config
         self.run_dir = RunDirectory(run_dir)
         self.progress = progress
@@ -92,9 +98,10 @@ class Trainer:
         self.data = load_splits(config.dataset, config.data_dir, config.download,
                                 config.val_fraction, config.seed, config.dtype, self.progress)
         self.run_config = self._run_config()
+        self.data = self.data.to(config.device)
         model_seed, shuffle_seed = np.random.SeedSequence(config.seed).spawn(2)
         self.model_rng = np.random.default_rng(model_seed)
-        self.model = build_model(self.run_config, self.model_rng)
+        self.model = build_model(self.run_config, self.model_rng, config.device)
         self.optimizer = build_optimizer(config, self.model.parameters())
         self.batches = Batches(self.data.train_x, self.data.train_y, config.batch_size,
                                rng=np.random.default_rng(shuffle_seed))
@@ -219,7 +226,8 @@ class Trainer:
         checks = anomaly_mode() if self.detect_anomaly else contextlib.nullcontext()
         # Overflow shows up as a non-finite loss, reported below with a diagnosis.
         try:
-            with checks, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            with checks, _backend.errstate(images, over="ignore", invalid="ignore",
+                                           divide="ignore"):
                 scores = self.model(images)
                 loss = self.loss_fn(scores, labels, label_smoothing=self.config.label_smoothing)
                 value = float(raw(loss))
@@ -231,7 +239,8 @@ class Trainer:
             raise AnomalyError(f"epoch {epoch + 1}, batch {self.batch + 1} (step "
                                f"{self.optimizer.steps + 1}): {exc}") from None
         self.optimizer.step()
-        return value, int(np.count_nonzero(raw(scores).argmax(axis=-1) == labels))
+        xp = _backend.array_module(labels)
+        return value, int(xp.count_nonzero(raw(scores).argmax(axis=-1) == labels))
 
     def _finish_epoch(self, epoch):
         data, totals = self.data, self.totals
@@ -256,9 +265,9 @@ class Trainer:
 
     def _save(self, shuffle_state):
         """Write the checkpoint; refuse (keeping the last good one) if a weight is not finite."""
-        if not all(np.isfinite(raw(p)).all() for p in self.model.parameters()):
+        if not all(_finite(raw(p)) for p in self.model.parameters()):
             raise TrainingDiverged(self._divergence("a weight is NaN or infinite", self.epoch))
-        if not all(np.isfinite(buffer).all() for buffers in self.optimizer.buffers.values()
+        if not all(_finite(buffer) for buffers in self.optimizer.buffers.values()
                    for buffer in buffers):
             raise TrainingDiverged(self._divergence("an optimiser buffer is NaN or infinite",
                                                     self.epoch))
@@ -320,6 +329,11 @@ def _position(epoch, batch):
     if batch:
         return f"epoch {epoch + 1}, batch {batch}"
     return f"the end of epoch {epoch}" if epoch else "the start"
+
+
+def _finite(array):
+    """True when every value of `array` (on any device) is finite."""
+    return bool(_backend.array_module(array).isfinite(array).all())
 
 
 def _fresh_totals():
