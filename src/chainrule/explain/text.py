@@ -136,8 +136,10 @@ def _cells(values):
         texts = ["0"] * values.size
     else:
         largest, smallest = magnitudes.max(), magnitudes.min()
-        decimals = max(0, SIGNIFICANT - 1 - math.floor(math.log10(largest)),
-                       -math.floor(math.log10(smallest)))
+        # A hair of slack, so 9.99999999e-05 (a rounding away from 1e-4) takes 4 decimals
+        # like 1e-4, whatever the last bits of the platform's exp and log.
+        decimals = max(0, SIGNIFICANT - 1 - math.floor(math.log10(largest) + 1e-9),
+                       -math.floor(math.log10(smallest) + 1e-9))
         if largest >= 1e5 or decimals > MAX_DECIMALS:
             form = f".{SIGNIFICANT - 2}e"
         else:
