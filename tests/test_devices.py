@@ -109,6 +109,38 @@ def test_a_gradient_moves_with_its_parameter():
         np.testing.assert_array_equal(to_host(parameter.grad), gradient)
 
 
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+def test_the_hessian_through_an_mlp_on_the_device_is_the_cpus(activation):
+    model = nn.MLP((6, 5, 3), activation=activation, rng=np.random.default_rng(2),
+                   dtype=np.float64, input_mean=0.3, input_std=2.0)
+    x = np.random.default_rng(3).standard_normal((2, 6))
+
+    def f(x):
+        return (model(x) ** 2).sum()
+
+    on_cpu = cr.hessian(f)(x)
+    model.to("strict")
+    on_device = cr.hessian(f)(StrictArray(x.copy()))
+    assert type(on_device) is StrictArray
+    np.testing.assert_allclose(to_host(on_device), on_cpu, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("norm_type", [1.0, 2.0, np.inf])
+def test_clip_grad_norm_on_the_device_clips_as_on_the_cpu(norm_type):
+    images, labels = _data()
+    results = []
+    for device in ("cpu", "strict"):
+        model = _mlp(device)
+        nn.cross_entropy(model(cr.Tensor(images, device=device)),
+                         cr.Tensor(labels, device=device)).backward()
+        total = nn.utils.clip_grad_norm_(model.parameters(), 0.1, norm_type=norm_type)
+        results.append((total, [to_host(p.grad) for p in model.parameters()]))
+    (cpu_total, cpu_gradients), (device_total, device_gradients) = results
+    assert type(device_total) is np.float32 and device_total == cpu_total
+    for mine, theirs in zip(device_gradients, cpu_gradients, strict=True):
+        np.testing.assert_allclose(mine, theirs, **FLOAT32)
+
+
 def test_load_state_dict_uploads_host_arrays_to_the_models_device():
     state = _mlp().state_dict()
     model = nn.MLP((20, 16, 5), rng=np.random.default_rng(7), device="strict")
