@@ -22,9 +22,12 @@ import types as _types
 
 import numpy as _numpy
 
+from chainrule import _backend
+from chainrule._core.tensor import Tensor as _Tensor
 from chainrule._core.tensor import holds_tensor
 from chainrule.ops import elementwise as _elementwise
 from chainrule.ops import shape as _shape
+from chainrule.ops._namespace import namespace as _namespace
 from chainrule.ops.building import (
     SEQUENCE_FUNCTIONS,
     array_from,
@@ -37,6 +40,8 @@ from chainrule.ops.contractions import make_diagonal  # noqa: F401 - autograd.nu
 def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, like=None):  # noqa: A002
     """numpy.array that keeps Tensors in the graph: `array([t1, t2])`, `array([[t, 1.0],
     [0.0, t]])` are differentiable Tensors with NumPy's values, shape and dtype."""
+    if _on_device(object):
+        return _backend.array_module(object).array(object, dtype=dtype, copy=copy, ndmin=ndmin)
     if not holds_tensor(object):
         return _numpy.array(object, dtype=dtype, copy=copy, order=order, subok=subok,
                            ndmin=ndmin)
@@ -45,6 +50,8 @@ def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, lik
 
 def asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
     """numpy.asarray that keeps Tensors: a Tensor comes back as it is (cast to `dtype`)."""
+    if _on_device(a):
+        return _backend.asarray(a, dtype=dtype)
     if not holds_tensor(a):
         return _numpy.asarray(a, dtype=dtype, order=order, copy=copy)
     return array_from(a, dtype=dtype)
@@ -53,10 +60,18 @@ def asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
 asanyarray = asarray
 
 
+def _on_device(value):
+    """True for a raw array of a device other than the host's: it stays where it is."""
+    if type(value) is _numpy.ndarray or isinstance(value, _Tensor):
+        return False
+    return _backend.backend_of(value) is not _backend.NUMPY
+
+
 def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
     """numpy.full whose fill value may be a Tensor (broadcast to `shape`, differentiable)."""
     if not holds_tensor(fill_value):
-        return _numpy.full(shape, fill_value, dtype=dtype, order=order)
+        module = _backend.array_module(fill_value)
+        return module.full(shape, fill_value, dtype=dtype, order=order)
     value = array_from(fill_value, dtype=dtype)
     return _shape.broadcast_to(value, (shape,) if isinstance(shape, int) else tuple(shape))
 
@@ -64,7 +79,8 @@ def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
 def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *, device=None):
     """numpy.full_like whose fill value may be a Tensor: `full` with a's shape and dtype."""
     if not holds_tensor(fill_value):
-        return _numpy.full_like(a, fill_value, dtype=dtype, order=order, shape=shape)
+        return _namespace(a, fill_value).full_like(a, fill_value, dtype=dtype, order=order,
+                                                   shape=shape)
     target = _numpy.shape(a) if shape is None else shape
     dtype = dtype if dtype is not None else _numpy.result_type(a)
     return full(target, _elementwise.astype(array_from(fill_value), dtype), dtype=dtype)
@@ -121,18 +137,28 @@ class _Joiner:
             if isinstance(item, slice):
                 pieces.append(_numpy.r_[item])
                 continue
-            piece = array_from(item) if holds_tensor(item) else _numpy.asarray(item)
+            piece = array_from(item) if holds_tensor(item) else _backend.asarray(item)
             pieces.append(_at_least(piece, ndmin, trans1d))
-        return _shape.concatenate(pieces, axis=axis)
+        return _shape.concatenate(_on_one_device(pieces), axis=axis)
+
+
+def _on_one_device(pieces):
+    """The pieces, host arrays (numbers and slices among them) moved to the device of the
+    first piece that lives on one."""
+    arrays = [p.data if isinstance(p, _Tensor) else p for p in pieces]
+    like = next((a for a in arrays if _on_device(a)), None)
+    if like is None:
+        return pieces
+    return [p if isinstance(p, _Tensor) else _backend.asarray(p, like=like) for p in pieces]
 
 
 def _at_least(piece, ndmin, trans1d):
     """NumPy's AxisConcatenator rule: pad to ndmin axes, the old ones placed at trans1d."""
-    ndim = _numpy.ndim(piece)
+    ndim = piece.ndim
     if ndim >= ndmin:
         return piece
     added = ndmin - ndim
-    padded = _shape.reshape(piece, (1,) * added + tuple(_numpy.shape(piece)))
+    padded = _shape.reshape(piece, (1,) * added + tuple(piece.shape))
     start = trans1d + added + 1 if trans1d < 0 else trans1d
     axes = list(range(ndmin))
     order = axes[:start] + axes[added:] + axes[start:added]

@@ -5,7 +5,8 @@ here they become one differentiable Tensor, with the values, shape and dtype Num
 
 import numpy
 
-from chainrule._core.tensor import Tensor, holds_tensor, raw_nested
+from chainrule import _backend
+from chainrule._core.tensor import Tensor, holds_tensor
 from chainrule.ops import elementwise, shape
 
 SEQUENCE_FUNCTIONS = frozenset(
@@ -21,18 +22,44 @@ SEQUENCE_FUNCTIONS = frozenset(
 
 
 
-def _stacked(value):
+def _stacked(value, like):
+    """The nested items as one Tensor; items that are not Tensors become arrays of `like`'s
+    backend (the first Tensor's)."""
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (list, tuple)) and holds_tensor(value):
-        return shape.stack([_stacked(item) for item in value])
-    return numpy.asarray(value)
+        return shape.stack([_stacked(item, like) for item in value])
+    return _backend.asarray(value, like=like)
+
+
+def _host_layout(value):
+    """`value` with every array (Tensors' included) replaced by a host array of its shape and
+    dtype: NumPy's rules give the result's shape and dtype without reading device memory."""
+    if isinstance(value, Tensor):
+        value = value.data
+    if isinstance(value, (list, tuple)):
+        return type(value)(_host_layout(item) for item in value)
+    if isinstance(value, (numpy.ndarray, numpy.generic)) or not _backend.is_array(value):
+        return value
+    return numpy.zeros(value.shape, value.dtype)
+
+
+def _first_tensor_data(value):
+    """The array of the first Tensor in nested lists and tuples (None where there is none)."""
+    if isinstance(value, Tensor):
+        return value.data
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            found = _first_tensor_data(item)
+            if found is not None:
+                return found
+    return None
 
 
 def array_from(value, dtype=None, ndmin=0):
     """One Tensor from nested lists and tuples holding Tensors (numpy.array's rules)."""
-    target = numpy.array(raw_nested(value), dtype=dtype, ndmin=ndmin)
-    built = _stacked(value)
+    target = numpy.array(_host_layout(value), dtype=dtype, ndmin=ndmin)
+    built = _stacked(value, _first_tensor_data(value))
     if built.dtype != target.dtype:
         built = elementwise.astype(built, target.dtype)
     if built.shape != target.shape:
