@@ -138,6 +138,18 @@ def is_array(value):
     return kind is numpy.ndarray or backend_of_type(kind) is not None
 
 
+def dtype_kind(dtype):
+    """NumPy's one-letter kind of any backend's dtype: "f", "c", "i", "u" or "b".
+
+    NumPy's and CuPy's dtypes have `.kind`; Array API dtypes (array-api-strict's) do not,
+    and give it through the NumPy dtype they wrap.
+    """
+    try:
+        return dtype.kind
+    except AttributeError:
+        return numpy.dtype(getattr(dtype, "_np_dtype", dtype)).kind
+
+
 def asarray(value, dtype=None, like=None):
     """`value` as an array of `like`'s backend (NumPy's when `like` is None): an array of a
     registered backend is kept (cast to `dtype`), anything else goes through the module's
