@@ -187,7 +187,7 @@ def _check_output(out, name, scalar=False):
             f"{name}: f returned {type(out).__name__} {_short(out)}, not an array or Tensor; "
             + _PYTHON_VALUE_HINT
         )
-    if dtype.kind not in "fc":
+    if _backend.dtype_kind(dtype) not in "fc":
         raise GradientError(
             f"{name}: f returned dtype {dtype}; only floating-point (or complex) outputs "
             "have derivatives (an integer or boolean result is piecewise constant)"
@@ -203,8 +203,8 @@ def _check_complex(outputs, inputs, name, holomorphic, mode="rev"):
     """JAX's rule: a complex output (reverse mode) or input (forward mode) has no single
     derivative unless f is holomorphic; holomorphic=True needs complex outputs and inputs."""
     kinds = {
-        "output": [_backend.asarray(raw(o)).dtype.kind for o in outputs],
-        "input": [n.dtype.kind for n in inputs],
+        "output": [_backend.dtype_kind(_backend.asarray(raw(o)).dtype) for o in outputs],
+        "input": [_backend.dtype_kind(n.dtype) for n in inputs],
     }
     if holomorphic:
         for what, found in kinds.items():
@@ -328,7 +328,7 @@ def _tangent_out(trace, out_leaves, tangents_flat, create_graph):
             tangents_out.append(_Trace.finish(result, dummy, batch, create_graph))
         else:
             data = _backend.asarray(raw(leaf), like=node.data)
-            dtype = data.dtype if data.dtype.kind in "fc" else numpy.float64
+            dtype = data.dtype if _backend.dtype_kind(data.dtype) in "fc" else numpy.float64
             tangents_out.append(_module(data).zeros(batch + data.shape, dtype=dtype))
     return tangents_out
 

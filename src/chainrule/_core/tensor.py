@@ -10,7 +10,7 @@ _DIFFERENTIABLE_KINDS = "fc"
 
 def is_differentiable_dtype(dtype):
     """Floating (and complex) dtypes carry gradients; integers and booleans do not."""
-    return dtype.kind in _DIFFERENTIABLE_KINDS
+    return _backend.dtype_kind(dtype) in _DIFFERENTIABLE_KINDS
 
 
 class Tensor:
@@ -176,7 +176,7 @@ class Tensor:
                     f"backward() on a non-scalar tensor of shape {self.shape} needs "
                     "gradient= (a cotangent of the same shape), or reduce it first (.sum())"
                 )
-            if self.data.dtype.kind == "c":
+            if _backend.dtype_kind(self.data.dtype) == "c":
                 raise GradientError(
                     "backward() on a complex tensor needs gradient= (a complex output has "
                     "no single gradient; see docs/core.md, Complex numbers), or take its "

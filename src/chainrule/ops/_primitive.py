@@ -11,6 +11,7 @@ Complex numbers follow autograd's and JAX's convention: a holomorphic op's VJP i
 `g * f'(z)` (no conjugate); see docs/core.md, "Complex numbers".
 """
 
+from chainrule._backend import dtype_kind
 from chainrule._core import anomaly
 from chainrule._core.modes import modes
 from chainrule._core.node import DROPPED
@@ -51,7 +52,7 @@ def match_input(cotangent, data):
     """The cotangent in its input's dtype (complex for a real input: the real part is kept).
 
     `data` is the input, or anything with its `dtype` (a graph node)."""
-    if cotangent.dtype.kind == "c" and data.dtype.kind != "c":
+    if dtype_kind(cotangent.dtype) == "c" and dtype_kind(data.dtype) != "c":
         cotangent = namespace(cotangent).real(cotangent)
     return cotangent if cotangent.dtype == data.dtype else cotangent.astype(data.dtype)
 
