@@ -147,7 +147,8 @@ def writable(cotangent, handed_out=None):
     With `handed_out` (the arrays given out so far, by the array owning their memory),
     memory another gradient or the seed already uses is copied too, so that an in-place
     update of one leaf's `.grad` (clip_grad_norm_, zero_grad) never changes another's:
-    `add` gives both of its inputs the very same cotangent.
+    `add` gives both of its inputs the very same cotangent. A module without
+    `may_share_memory` (the Array API's) has only the very same array copied.
     """
     if isinstance(cotangent, Tensor):
         return cotangent
@@ -157,9 +158,9 @@ def writable(cotangent, handed_out=None):
     elif not cotangent.flags.writeable:
         cotangent = cotangent.copy()
     if handed_out is not None:
-        module = _backend.array_module(cotangent)
+        shares_memory = getattr(_backend.array_module(cotangent), "may_share_memory", None)
         if any(
-            module.may_share_memory(cotangent, other)
+            shares_memory(cotangent, other) if shares_memory else other is cotangent
             for other in handed_out.get(_owner_key(cotangent), ())
         ):
             cotangent = cotangent.copy()
