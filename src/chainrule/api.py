@@ -391,7 +391,8 @@ def jacobian(f, argnums=0, mode="rev", holomorphic=False):
 def _reverse_rows(trace, out):
     """The Jacobian blocks d out / d input for every input, from one batched backward pass."""
     data = raw(out)
-    seed = _module(data).eye(data.size, dtype=data.dtype).reshape((data.size,) + data.shape)
+    module = _module(data)
+    seed = module.reshape(module.eye(data.size, dtype=data.dtype), (data.size,) + data.shape)
     rows = trace.backward([out], [seed])
     return [reshape(r, data.shape + node.shape) for r, node in zip(rows, trace.inputs)]
 
