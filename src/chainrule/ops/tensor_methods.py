@@ -2,6 +2,7 @@
 
 import numpy
 
+from chainrule import _backend
 from chainrule._core.modes import is_grad_enabled
 from chainrule._core.tensor import Tensor, refuse_graph_exit
 from chainrule.ops import elementwise as ew
@@ -16,14 +17,22 @@ def _shape_arg(shape):
 
 
 def _assign(tensor, index, value):
-    """In-place writes are for tensors outside any graph; graphs need `x.at[i].set(v)`."""
+    """In-place writes are for tensors outside any graph; graphs need `x.at[i].set(v)`.
+
+    Host values (NumPy arrays, lists) written into a device Tensor are copied to its device.
+    """
     if tensor.requires_grad and is_grad_enabled():
         raise TypeError(
             "cannot assign into a Tensor that requires grad: an in-place write would "
             "corrupt the recorded graph. Use x = x.at[index].set(value) instead (or "
             "assign under cr.no_grad(), e.g. in an optimiser step)"
         )
-    tensor.data[normalize_index(index)] = value.data if isinstance(value, Tensor) else value
+    data = tensor.data
+    if isinstance(value, Tensor):
+        value = value.data
+    elif type(data) is not numpy.ndarray and isinstance(value, (numpy.ndarray, list, tuple)):
+        value = _backend.asarray(value, like=data)
+    data[normalize_index(index)] = value
 
 
 PYTORCH_SPELLINGS = {
