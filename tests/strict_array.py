@@ -324,8 +324,8 @@ def use_strict_device():
 
 def to_strict(value):
     """A NumPy array (or a pytree of them) as StrictArrays."""
-    if isinstance(value, numpy.ndarray):
-        return StrictArray(value.copy())
+    if isinstance(value, (numpy.ndarray, numpy.generic)):
+        return StrictArray(numpy.array(value))
     if isinstance(value, (list, tuple)):
         return type(value)(to_strict(item) for item in value)
     if isinstance(value, dict):
