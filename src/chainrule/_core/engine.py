@@ -45,6 +45,8 @@ def _propagate(roots, seeds, create_graph, wanted=()):
     data = [root.data for root in roots[:1]]
     roots = [graph_node(root) for root in roots]
     for root, seed in zip(roots, seeds, strict=True):
+        if create_graph and not isinstance(seed, Tensor):
+            seed = Tensor(seed)
         key = id(root)
         cotangents[key] = seed if key not in cotangents else cotangents[key] + seed
     check = modes.anomaly
