@@ -5,6 +5,8 @@ import sys
 import time
 from pathlib import Path
 
+from chainrule import _backend
+from chainrule._backend import DeviceError
 from chainrule.data import NAMES
 from chainrule.optim.threads import set_threads
 from chainrule.training import TrainConfig, train
@@ -162,6 +164,8 @@ def run(args):
             raise RunError(f"--resume {out} continues that run in its own folder; --out "
                            f"{args.out} names another one (drop --out, or start a new run)")
         config = TrainConfig.from_dict({**RunDirectory(out).read_config(), **given})
+        if "device" not in given:
+            _check_recorded_device(config.device, out)
     else:
         config = TrainConfig(**given)
         out = args.out or _default_out(config)
@@ -186,6 +190,17 @@ def run(args):
     shown = "n/a" if accuracy is None else f"{100 * accuracy:.2f}%"
     print(f"test accuracy {shown} after {results['epochs']} epochs; run saved in {out}")
     return 0
+
+
+def _check_recorded_device(device, out):
+    """A run recorded on a device this machine lacks resumes here with --device cpu."""
+    try:
+        _backend.device_backend(device)
+    except DeviceError as error:
+        raise DeviceError(
+            f"{error}; the run in {out} was trained with --device {device}: resume it here "
+            "with --device cpu (checkpoints are host copies, so any device can continue it)"
+        ) from None
 
 
 def _default_out(config):
