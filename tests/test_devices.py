@@ -238,3 +238,17 @@ def test_an_unknown_device_is_named_with_the_known_ones(tmp_path, capsys):
                  str(tmp_path / "run")]) == 1
     error = capsys.readouterr().err
     assert "unknown device 'tpu'" in error and "cpu" in error and "cuda" in error
+
+
+def test_resuming_a_run_recorded_on_a_missing_device_says_to_pass_device_cpu(tmp_path, capsys):
+    out = tmp_path / "run"
+    _train(out, epochs=1)
+    config_path = out / "config.json"
+    config = json.loads(config_path.read_text())
+    config_path.write_text(json.dumps({**config, "device": "tpu"}))
+    assert main(["train", "--resume", str(out), "--epochs", "2", "--quiet"]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert "unknown device 'tpu'" in error and "resume it here with --device cpu" in error
+    assert main(["train", "--resume", str(out), "--epochs", "2", "--quiet",
+                 "--device", "cpu"]) == 0
