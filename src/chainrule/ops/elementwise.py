@@ -19,9 +19,12 @@ def _strong_zero(g, derivative):
     singular point such as log(0) or sqrt(-1). The mask only drops non-finite
     derivatives, so the result stays linear in `g` (forward mode differentiates it in g).
     """
-    values = raw(derivative)
-    keep = (raw(g) != 0) | array_module(raw(g), values).isfinite(values)
-    return g * namespace(g, derivative).where(keep, derivative, 0)
+    values, cotangent = raw(derivative), raw(g)
+    xp = array_module(cotangent, values)
+    keep = (cotangent != 0) | xp.isfinite(values)
+    if values is derivative:
+        return g * xp.where(keep, values, 0)
+    return g * where(keep, derivative, 0)
 
 
 @primitive(numpy=numpy.add)
