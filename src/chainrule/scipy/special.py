@@ -104,7 +104,8 @@ def log_softmax(x, axis=None):
 
 def softmax(x, axis=None):
     """exp(x) / sum(exp(x)) over `axis` (all elements when None, as SciPy)."""
-    return np.exp(log_softmax(x, axis=axis))
+    log_probabilities = log_softmax(x, axis=axis)
+    return namespace(log_probabilities).exp(log_probabilities)
 
 
 def multigammaln(a, d):
