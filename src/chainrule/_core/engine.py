@@ -150,7 +150,8 @@ def writable(cotangent, handed_out=None):
     memory another gradient or the seed already uses is copied too, so that an in-place
     update of one leaf's `.grad` (clip_grad_norm_, zero_grad) never changes another's:
     `add` gives both of its inputs the very same cotangent. A module without
-    `may_share_memory` (the Array API's) has only the very same array copied.
+    `may_share_memory` (the Array API's) has only the very same array copied (by
+    `asarray(copy=True)`, as its arrays have no `.copy()`).
     """
     if isinstance(cotangent, Tensor):
         return cotangent
@@ -160,12 +161,13 @@ def writable(cotangent, handed_out=None):
     elif not cotangent.flags.writeable:
         cotangent = cotangent.copy()
     if handed_out is not None:
-        shares_memory = getattr(_backend.array_module(cotangent), "may_share_memory", None)
+        module = _backend.array_module(cotangent)
+        shares_memory = getattr(module, "may_share_memory", None)
         if any(
             shares_memory(cotangent, other) if shares_memory else other is cotangent
             for other in handed_out.get(_owner_key(cotangent), ())
         ):
-            cotangent = cotangent.copy()
+            cotangent = cotangent.copy() if shares_memory else module.asarray(cotangent, copy=True)
         _hand_out(cotangent, handed_out)
     return cotangent
 
