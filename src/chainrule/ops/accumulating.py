@@ -3,14 +3,14 @@
 import numpy
 
 from chainrule import _backend
-from chainrule._core.tensor import raw
+from chainrule._backend import array_module
+from chainrule._core.tensor import Tensor, raw
 from chainrule.ops import elementwise as ew
 from chainrule.ops._axes import negative_axes
+from chainrule.ops._namespace import namespace
 from chainrule.ops._primitive import primitive
 from chainrule.ops.numpy_dispatch import register
 from chainrule.ops.shape import concatenate, moveaxis, ravel, reshape, stack
-
-xp = _backend.xp
 
 
 def _slice_along(axis, selection):
@@ -20,13 +20,13 @@ def _slice_along(axis, selection):
 
 def roll(a, shift, axis=None):
     """Elements shifted by `shift` along `axis`, wrapping around (flattened if axis is None)."""
+    shape = namespace(a).shape(a)
     if axis is None:
-        return reshape(roll(ravel(a), shift, 0), xp.shape(a))
-    shifts, axes = xp.broadcast_arrays(xp.atleast_1d(shift), xp.atleast_1d(axis))
-    ndim = xp.ndim(a)
+        return reshape(roll(ravel(a), shift, 0), shape)
+    shifts, axes = numpy.broadcast_arrays(numpy.atleast_1d(shift), numpy.atleast_1d(axis))
     for step, ax in zip(shifts.tolist(), axes.tolist()):
-        (ax,) = negative_axes(ax, ndim)
-        length = xp.shape(a)[ax]
+        (ax,) = negative_axes(ax, len(shape))
+        length = shape[ax]
         step = step % length if length else 0
         if step:
             a = concatenate(
@@ -39,14 +39,16 @@ def roll(a, shift, axis=None):
 
 def diff(a, n=1, axis=-1, prepend=numpy._NoValue, append=numpy._NoValue):  # noqa: SLF001
     """The n-th discrete difference a[i + 1] - a[i] along `axis`."""
-    (ax,) = negative_axes(axis, xp.ndim(a))
+    shape = list(namespace(a).shape(a))
+    (ax,) = negative_axes(axis, len(shape))
     pieces = [a]
     for value, where in ((prepend, 0), (append, 1)):
         if value is not numpy._NoValue:  # noqa: SLF001 - NumPy's "not given" marker
-            if xp.ndim(value) == 0:
-                shape = list(xp.shape(a))
+            if not isinstance(value, Tensor):
+                value = _backend.asarray(value, like=a)
+            if value.ndim == 0:
                 shape[ax] = 1
-                value = xp.broadcast_to(value, tuple(shape))
+                value = namespace(value).broadcast_to(value, tuple(shape))
             pieces.insert(0 if where == 0 else len(pieces), value)
     if len(pieces) > 1:
         a = concatenate(pieces, axis=ax)
@@ -57,7 +59,7 @@ def diff(a, n=1, axis=-1, prepend=numpy._NoValue, append=numpy._NoValue):  # noq
 
 @primitive
 def _cumprod(x, axis):
-    return xp.cumprod(x, axis=axis)
+    return array_module(x).cumprod(x, axis=axis)
 
 
 @_cumprod.defvjp
@@ -67,7 +69,8 @@ def _(g, ans, x, axis):
     # r_j = g_j + x_{j+1} r_{j+1}, grad_j = y_{j-1} r_j avoids dividing by them.
     (ax,) = negative_axes(axis, x.ndim)
     if not (raw(x) == 0).any():
-        reversed_sum = xp.flip(xp.cumsum(xp.flip(g * ans, ax), axis=ax), ax)
+        ns = namespace(g, ans)
+        reversed_sum = ns.flip(ns.cumsum(ns.flip(g * ans, ax), axis=ax), ax)
         return reversed_sum / x
     g, y, x = moveaxis(g, ax, -1), moveaxis(ans, ax, -1), moveaxis(x, ax, -1)
     length = x.shape[-1]

@@ -5,25 +5,35 @@ import math
 import numpy
 
 from chainrule import _backend
-from chainrule._core.tensor import Tensor
+from chainrule._backend import array_module
+from chainrule._core.tensor import Tensor, raw
 from chainrule.ops._axes import batch_ndim
+from chainrule.ops._namespace import module_of, namespace
 from chainrule.ops._primitive import primitive
 from chainrule.ops.numpy_dispatch import register
 
-xp = _backend.xp
 
+def normalize_index(index, like=None):
+    """Replace Tensors inside an index by their arrays; always return a tuple.
 
-def normalize_index(index):
-    """Replace Tensors inside an index by their arrays; always return a tuple."""
+    With `like`, the raw array being indexed, on a device: NumPy index arrays are copied to
+    its device once here, so the forward and the VJPs index with arrays of one module.
+    """
     if not isinstance(index, tuple):
         index = (index,)
-    return tuple(item.data if isinstance(item, Tensor) else item for item in index)
+    index = tuple(item.data if isinstance(item, Tensor) else item for item in index)
+    if like is None or type(like) is numpy.ndarray:
+        return index
+    return tuple(
+        _backend.asarray(item, like=like) if type(item) is numpy.ndarray else item
+        for item in index
+    )
 
 
 def _is_basic(index):
     """Basic indices (ints, slices, None, ...) select each element at most once."""
     return all(
-        item is None or item is Ellipsis or isinstance(item, (int, slice, xp.integer))
+        item is None or item is Ellipsis or isinstance(item, (int, slice, numpy.integer))
         for item in index
     )
 
@@ -44,13 +54,26 @@ def scatter_add(values, index, shape, prefix):
 
     The first `prefix` axes of `values` are batch axes that `index` does not touch.
     """
+    xp = array_module(values)
     out = xp.zeros(values.shape[:prefix] + tuple(shape), dtype=values.dtype)
     full_index = (slice(None),) * prefix + index
     if _is_basic(index):
         out[full_index] = values
     else:
-        xp.add.at(out, full_index, values)
+        _scatter_add(xp, out, full_index, values)
     return out
+
+
+def _scatter_add(xp, target, index, values):
+    """target[index] += values, where a repeated index adds each of its values: NumPy's
+    `add.at`, or `cupyx.scatter_add` on a CuPy without `add.at`."""
+    add_at = getattr(xp.add, "at", None)
+    if add_at is not None:
+        add_at(target, index, values)
+    else:
+        import cupyx  # only reached for CuPy arrays
+
+        cupyx.scatter_add(target, index, values)
 
 
 @scatter_add.defvjp
@@ -63,7 +86,7 @@ def index_update(x, values, index, accumulate):
     """A copy of x with `values` written (or, with accumulate, added) at `index`."""
     out = x.copy()
     if accumulate:
-        xp.add.at(out, index, values)
+        _scatter_add(array_module(x), out, index, values)
     else:
         out[index] = values
     return out
@@ -72,7 +95,7 @@ def index_update(x, values, index, accumulate):
 def _index_update_vjp_x(g, ans, x, values, index, accumulate):
     if accumulate:
         return g
-    kept = xp.ones(x.shape, dtype=g.dtype)
+    kept = module_of(g).ones(x.shape, dtype=g.dtype)
     kept[index] = 0
     return g * kept
 
@@ -81,10 +104,10 @@ def _index_update_vjp_values(g, ans, x, values, index, accumulate):
     selected = g[(slice(None),) * batch_ndim(g, ans) + index]
     if accumulate or _is_basic(index):
         return selected
-    return selected * _written_last(x.shape, index)
+    return selected * _written_last(module_of(g), x.shape, index)
 
 
-def _written_last(shape, index):
+def _written_last(xp, shape, index):
     """Which entries of x[index] a write keeps: with a repeated index the last one wins,
     as in NumPy, so the values written before it have no effect (and get no gradient)."""
     positions = xp.full(shape, -1)
@@ -124,43 +147,57 @@ class _Location:
 
 def index_set(x, index, values):
     """x with `values` written at `index`, as a new array (`x.at[index].set(values)`)."""
-    return index_update(x, values, normalize_index(index), False)
+    return index_update(x, values, normalize_index(index, raw(x)), False)
 
 
 def index_add(x, index, values):
     """x with `values` added at `index`; repeated indices accumulate (`x.at[index].add`)."""
-    return index_update(x, values, normalize_index(index), True)
+    return index_update(x, values, normalize_index(index, raw(x)), True)
 
 
 def take_along_axis(x, indices, axis):
     """x's elements at `indices` along `axis` (NumPy's take_along_axis), as advanced indexing."""
-    indices = xp.asarray(indices.data if isinstance(indices, Tensor) else indices)
-    axis = axis % indices.ndim
-    grid = xp.ogrid[tuple(slice(n) for n in indices.shape)]
-    index = tuple(indices if a == axis else grid[a] for a in range(indices.ndim))
+    xp = module_of(x)
+    indices = _backend.asarray(raw(indices), like=raw(x))
+    ndim = indices.ndim
+    axis = axis % ndim
+    index = tuple(
+        indices if a == axis else xp.arange(n).reshape((1,) * a + (n,) + (1,) * (ndim - a - 1))
+        for a, n in enumerate(indices.shape)
+    )
     return getitem(x, index)
+
+
+def _stable_argsort(xp, values, axis):
+    """argsort keeping ties in order: NumPy needs kind="stable"; CuPy's sort always is, and
+    before CuPy 13 takes no `kind`."""
+    try:
+        return xp.argsort(values, axis=axis, kind="stable")
+    except TypeError:
+        return xp.argsort(values, axis=axis)
 
 
 def sort(x, axis=-1):
     """x sorted along `axis`; the gradient goes back to where each element came from."""
-    order = xp.argsort(x.data if isinstance(x, Tensor) else x, axis=axis, kind="stable")
-    return take_along_axis(x, order, axis)
+    values = raw(x)
+    return take_along_axis(x, _stable_argsort(array_module(values), values, axis), axis)
 
 
 def partition(x, kth, axis=-1):
     """NumPy's partition (the kth element in its sorted place), as a gather by argpartition."""
-    values = x.data if isinstance(x, Tensor) else xp.asarray(x)
+    values = _backend.asarray(raw(x))
     if axis is None:
-        x, values, axis = xp.reshape(x, (-1,)), values.reshape(-1), 0
-    return take_along_axis(x, xp.argpartition(values, kth, axis=axis), axis)
+        x, values, axis = namespace(x).reshape(x, (-1,)), values.reshape(-1), 0
+    return take_along_axis(x, array_module(values).argpartition(values, kth, axis=axis), axis)
 
 
 def take(x, indices, axis=None):
     """numpy.take: elements at `indices` of the flattened x, or along `axis`."""
-    indices = xp.asarray(indices.data if isinstance(indices, Tensor) else indices)
+    indices = _backend.asarray(raw(indices), like=raw(x))
+    ns = namespace(x)
     if axis is None:
-        return getitem(xp.reshape(x, (-1,)), (indices,))
-    return getitem(x, (slice(None),) * (axis % xp.ndim(x)) + (indices,))
+        return getitem(ns.reshape(x, (-1,)), (indices,))
+    return getitem(x, (slice(None),) * (axis % ns.ndim(x)) + (indices,))
 
 
 register(numpy.take_along_axis, take_along_axis)

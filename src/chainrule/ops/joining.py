@@ -4,31 +4,34 @@ and slices."""
 
 import numpy
 
-from chainrule import _backend
 from chainrule.errors import ShapeError
 from chainrule.ops import elementwise as ew
+from chainrule.ops._namespace import namespace
 from chainrule.ops.numpy_dispatch import register
 from chainrule.ops.shape import concatenate, moveaxis, ravel, reshape, split
 
-xp = _backend.xp
+
+def _shape(x):
+    return tuple(namespace(x).shape(x))
 
 
 def _with_shape(x, shape):
     """x itself when it already has `shape` (NumPy returns it unchanged), else reshaped."""
-    return x if tuple(xp.shape(x)) == tuple(shape) else reshape(x, shape)
+    return x if _shape(x) == tuple(shape) else reshape(x, shape)
 
 
 def _one(x):
-    return _with_shape(x, (1,) if xp.ndim(x) == 0 else xp.shape(x))
+    shape = _shape(x)
+    return _with_shape(x, shape or (1,))
 
 
 def _two(x):
-    shape = xp.shape(x)
+    shape = _shape(x)
     return _with_shape(x, {0: (1, 1), 1: (1,) + tuple(shape)}.get(len(shape), shape))
 
 
 def _three(x):
-    shape = tuple(xp.shape(x))
+    shape = _shape(x)
     three = {0: (1, 1, 1), 1: (1,) + shape + (1,), 2: shape + (1,)}
     return _with_shape(x, three.get(len(shape), shape))
 
@@ -65,7 +68,7 @@ def vstack(tup, *, dtype=None, casting="same_kind"):
 def hstack(tup, *, dtype=None, casting="same_kind"):
     """Stack columns: join along axis 1 (axis 0 for 1-D arrays)."""
     arrays = [_one(x) for x in tup]
-    axis = 0 if arrays and xp.ndim(arrays[0]) == 1 else 1
+    axis = 0 if arrays and len(_shape(arrays[0])) == 1 else 1
     return _cast(concatenate(arrays, axis=axis), dtype)
 
 
@@ -78,7 +81,7 @@ def column_stack(tup):
     """1-D arrays become columns; all are joined along axis 1."""
     columns = []
     for x in tup:
-        shape = tuple(xp.shape(x))
+        shape = _shape(x)
         columns.append(_with_shape(x, (shape[0] if shape else 1, 1)) if len(shape) < 2 else x)
     return concatenate(columns, axis=1)
 
@@ -92,12 +95,12 @@ def append(arr, values, axis=None):
 
 def array_split(ary, indices_or_sections, axis=0):
     """Split into pieces that may differ in length by one (the first ones longer)."""
-    if not isinstance(indices_or_sections, (int, xp.integer)):
+    if not isinstance(indices_or_sections, (int, numpy.integer)):
         return split(ary, list(indices_or_sections), axis)
     sections = int(indices_or_sections)
     if sections <= 0:
         raise ShapeError(f"array_split: the number of sections must be positive, got {sections}")
-    length = xp.shape(ary)[axis]
+    length = _shape(ary)[axis]
     size, extra = divmod(length, sections)
     bounds, start = [], 0
     for i in range(sections - 1):
@@ -108,10 +111,11 @@ def array_split(ary, indices_or_sections, axis=0):
 
 def _split_needing(name, ndim, axis):
     def split_along(ary, indices_or_sections):
-        if xp.ndim(ary) < ndim:
+        shape = _shape(ary)
+        if len(shape) < ndim:
             raise ShapeError(f"{name}: needs an array of at least {ndim} dimensions, got "
-                             f"shape {xp.shape(ary)}")
-        return split(ary, indices_or_sections, axis if xp.ndim(ary) > 1 else 0)
+                             f"shape {shape}")
+        return split(ary, indices_or_sections, axis if len(shape) > 1 else 0)
 
     split_along.__name__ = name
     split_along.__doc__ = f"numpy.{name}: split along axis {axis}."
@@ -120,7 +124,7 @@ def _split_needing(name, ndim, axis):
 
 def rollaxis(a, axis, start=0):
     """Move `axis` to sit before position `start` (NumPy's older moveaxis)."""
-    ndim = xp.ndim(a)
+    ndim = len(_shape(a))
     axis, start = axis % ndim, start + ndim if start < 0 else start
     if not 0 <= start <= ndim:
         raise ShapeError(f"rollaxis: start {start} is out of range for {ndim} dimensions")

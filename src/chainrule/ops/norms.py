@@ -8,16 +8,15 @@ where the norm is 0 (p-norms) or where the maximum is shared (inf, 1, 2 norms: t
 import numpy
 
 from chainrule import _backend
-from chainrule._core.tensor import raw
+from chainrule._core.tensor import Tensor, raw
 from chainrule.errors import ShapeError
 from chainrule.ops import elementwise as ew
 from chainrule.ops import reductions
 from chainrule.ops._axes import negative_axes
+from chainrule.ops._namespace import module_of
 from chainrule.ops.decompositions import svd
 from chainrule.ops.numpy_dispatch import register
-from chainrule.ops.shape import expand_dims, moveaxis
-
-xp = _backend.xp
+from chainrule.ops.shape import expand_dims, moveaxis, reshape
 
 _INF = float("inf")
 
@@ -28,7 +27,7 @@ def _magnitude(x):
 
 
 def _squared_magnitude(x):
-    if xp.iscomplexobj(raw(x)):
+    if raw(x).dtype.kind == "c":
         magnitude = ew.absolute(x)
         return magnitude * magnitude
     return x * x
@@ -42,8 +41,9 @@ def _vector_norm(x, ord, axis, keepdims):  # noqa: A002 - NumPy's name
     if ord == -_INF:
         return reductions.min(_magnitude(x), axis=axis, keepdims=keepdims)
     if ord == 0:
-        count = xp.sum(raw(x) != 0, axis=axis, keepdims=keepdims)
-        return count.astype(xp.result_type(raw(x).real.dtype, xp.float16))
+        data = raw(x)
+        count = module_of(data).sum(data != 0, axis=axis, keepdims=keepdims)
+        return count.astype(numpy.result_type(data.real.dtype, numpy.float16))
     if ord == 1:
         return reductions.sum(_magnitude(x), axis=axis, keepdims=keepdims)
     if isinstance(ord, str):
@@ -78,14 +78,16 @@ def _matrix_norm(x, ord, axes, keepdims):  # noqa: A002
 def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
     """NumPy's norm: the 2-norm of all elements by default, else a vector norm over one
     axis or a matrix norm over two (the last one or two axes of a 1-D or 2-D x)."""
-    data = raw(x)
-    ndim = xp.ndim(data)
-    if not xp.issubdtype(xp.asarray(data).dtype, xp.inexact):
-        x = ew.astype(x, xp.float64)
+    data = _backend.asarray(raw(x))
+    if not isinstance(x, Tensor):
+        x = data
+    ndim = data.ndim
+    if not numpy.issubdtype(data.dtype, numpy.inexact):
+        x = ew.astype(x, numpy.float64)
     if axis is None:
         if ord is None:
             flat = reductions.sum(_squared_magnitude(x)) ** 0.5
-            return xp.reshape(flat, (1,) * ndim) if keepdims else flat
+            return reshape(flat, (1,) * ndim) if keepdims else flat
         if ndim not in (1, 2):
             raise ShapeError(f"norm: ord={ord!r} needs a 1-D or 2-D array, got {ndim}-D")
         axis = tuple(range(ndim))

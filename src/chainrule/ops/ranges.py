@@ -4,13 +4,13 @@ differentiable ops, so the endpoints (and the sampled array) carry derivatives."
 import numpy
 
 from chainrule import _backend
+from chainrule._core.tensor import Tensor
 from chainrule.errors import ShapeError
 from chainrule.ops import elementwise as ew
 from chainrule.ops._axes import negative_axes
+from chainrule.ops._namespace import module_of, namespace
 from chainrule.ops.numpy_dispatch import register
 from chainrule.ops.shape import concatenate, moveaxis, reshape
-
-xp = _backend.xp
 
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *,
@@ -21,19 +21,23 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
         raise ShapeError(f"linspace: the number of samples must be non-negative, got {num}")
     divisions = (num - 1) if endpoint else num
     delta = ew.subtract(stop, start)
-    extra_axes = (1,) * xp.ndim(delta)
+    delta_shape = tuple(namespace(delta).shape(delta))
+    extra_axes = (1,) * len(delta_shape)
     count = num - 1 if endpoint and num > 1 else num
-    positions = xp.arange(count, dtype=xp.result_type(float, getattr(delta, "dtype", float)))
+    dtype_of_positions = numpy.result_type(float, getattr(delta, "dtype", float))
+    positions = module_of(delta).arange(count, dtype=dtype_of_positions)
     positions = reshape(positions, (count,) + extra_axes)
     if divisions > 0:
         step = delta / divisions
         samples = positions * step + start
     else:
-        step = xp.nan
+        step = numpy.nan
         samples = positions * delta + start
     if endpoint and num > 1:
-        last = xp.broadcast_to(stop, xp.shape(delta))
-        samples = concatenate([samples, reshape(last, (1,) + xp.shape(delta))])
+        if not isinstance(stop, Tensor):
+            stop = _backend.asarray(stop, like=delta)
+        last = namespace(stop).broadcast_to(stop, delta_shape)
+        samples = concatenate([samples, reshape(last, (1,) + delta_shape)])
     if dtype is not None:
         samples = ew.astype(samples, dtype)
     if axis != 0:
@@ -61,7 +65,7 @@ def _along(axis, selection):
 
 def _gradient_along(f, axis, spacing, edge_order):
     """Central differences inside, one-sided ones (of `edge_order`) at both ends."""
-    length = xp.shape(f)[axis]
+    length = namespace(f).shape(f)[axis]
     if length < edge_order + 1:
         raise ShapeError(
             f"gradient: an axis of length {length} needs at least {edge_order + 1} samples "
@@ -83,22 +87,22 @@ def _gradient_along(f, axis, spacing, edge_order):
 
 def gradient(f, *varargs, axis=None, edge_order=1):
     """NumPy's gradient of sampled values f with uniform spacing (a scalar per axis)."""
-    ndim = xp.ndim(f)
+    ndim = namespace(f).ndim(f)
     axes = negative_axes(axis, ndim)
     if axis is not None and not isinstance(axis, int):
         axes = tuple(a - ndim if a >= 0 else a for a in axis)
     spacings = list(varargs) if varargs else [1.0]
     if len(spacings) == 1:
         spacings = spacings * len(axes)
-    if len(spacings) != len(axes) or any(xp.ndim(s) != 0 for s in spacings):
+    if len(spacings) != len(axes) or any(numpy.ndim(s) != 0 for s in spacings):
         raise TypeError(
             "gradient: chainrule supports one scalar spacing, or one per axis (no coordinate "
             "arrays)"
         )
     if edge_order not in (1, 2):
         raise ValueError(f"gradient: edge_order must be 1 or 2, got {edge_order}")
-    if not xp.issubdtype(getattr(f, "dtype", xp.dtype(float)), xp.inexact):
-        f = ew.astype(f, xp.float64)
+    if not numpy.issubdtype(getattr(f, "dtype", numpy.dtype(float)), numpy.inexact):
+        f = ew.astype(f, numpy.float64)
     out = [_gradient_along(f, a, float(s), edge_order) for a, s in zip(axes, spacings)]
     return out[0] if len(out) == 1 else tuple(out)
 

@@ -4,26 +4,25 @@ import math
 
 import numpy
 
-from chainrule import _backend
+from chainrule._backend import array_module
 from chainrule._core.tensor import raw
 from chainrule.ops._axes import batch_ndim, expand_reduced, negative_axes
+from chainrule.ops._namespace import module_of, namespace
 from chainrule.ops._primitive import primitive
 from chainrule.ops.elementwise import astype
 from chainrule.ops.numpy_dispatch import register
-
-xp = _backend.xp
 
 
 def _spread(g, ans, x, axis, keepdims):
     """The reduced cotangent broadcast back over the input's shape (batch axes kept)."""
     axes = negative_axes(axis, x.ndim)
     g = expand_reduced(g, axes, keepdims)
-    return xp.broadcast_to(g, g.shape[: batch_ndim(g, x)] + x.shape)
+    return namespace(g).broadcast_to(g, g.shape[: batch_ndim(g, x)] + x.shape)
 
 
 @primitive
 def sum(x, axis=None, keepdims=False):  # noqa: A001 - NumPy's name
-    return xp.sum(x, axis=axis, keepdims=keepdims)
+    return array_module(x).sum(x, axis=axis, keepdims=keepdims)
 
 
 @sum.defvjp
@@ -33,7 +32,7 @@ def _(g, ans, x, axis=None, keepdims=False):
 
 @primitive
 def mean(x, axis=None, keepdims=False):
-    return xp.mean(x, axis=axis, keepdims=keepdims)
+    return array_module(x).mean(x, axis=axis, keepdims=keepdims)
 
 
 @mean.defvjp
@@ -55,18 +54,18 @@ def _extremum_vjp(g, ans, x, axis=None, keepdims=False):
     raw_x = raw(x)
     raw_ans = expand_reduced(raw(ans), axes, keepdims)
     mask = raw_x == raw_ans
-    share = mask / xp.sum(mask, axis=axes, keepdims=True)
+    share = mask / module_of(x).sum(mask, axis=axes, keepdims=True)
     return _spread(g, ans, x, axis, keepdims) * share.astype(raw_x.dtype)
 
 
 @primitive(numpy=(numpy.max, numpy.amax))
 def max(x, axis=None, keepdims=False):  # noqa: A001
-    return xp.max(x, axis=axis, keepdims=keepdims)
+    return array_module(x).max(x, axis=axis, keepdims=keepdims)
 
 
 @primitive(numpy=(numpy.min, numpy.amin))
 def min(x, axis=None, keepdims=False):  # noqa: A001
-    return xp.min(x, axis=axis, keepdims=keepdims)
+    return array_module(x).min(x, axis=axis, keepdims=keepdims)
 
 
 max.defvjp(_extremum_vjp)
@@ -75,7 +74,7 @@ min.defvjp(_extremum_vjp)
 
 @primitive
 def prod(x, axis=None, keepdims=False):
-    return xp.prod(x, axis=axis, keepdims=keepdims)
+    return array_module(x).prod(x, axis=axis, keepdims=keepdims)
 
 
 @prod.defvjp
@@ -86,6 +85,7 @@ def _(g, ans, x, axis=None, keepdims=False):
 @primitive
 def _product_of_others(x, axis=None):
     """For each element, the product of the others along `axis` (exact with zeros)."""
+    xp = array_module(x)
     axes = negative_axes(axis, x.ndim)
     moved = xp.moveaxis(x, axes, tuple(range(-len(axes), 0)))
     flat = moved.reshape(moved.shape[: moved.ndim - len(axes)] + (-1,))
@@ -104,37 +104,39 @@ def _(g, ans, x, axis=None):
     # of the x_k with k != i, j. Where x has no zeros that is (sum(g * ans) - g * ans) / x
     # (equal to the product in a neighbourhood, so exact to every order); with zeros it is
     # built pairwise, a polynomial in x, so it stays exact there too.
+    ns = namespace(g, ans, x)
     axes = negative_axes(axis, x.ndim)
     if not (raw(x) == 0).any():
-        total = xp.sum(g * ans, axis=axes, keepdims=True)
+        total = ns.sum(g * ans, axis=axes, keepdims=True)
         return (total - g * ans) / x
     last = tuple(range(-len(axes), 0))
-    moved_x, moved_g = xp.moveaxis(x, axes, last), xp.moveaxis(g, axes, last)
+    moved_x, moved_g = ns.moveaxis(x, axes, last), ns.moveaxis(g, axes, last)
     size = math.prod(moved_x.shape[moved_x.ndim - len(axes) :])
-    flat_x = xp.reshape(moved_x, moved_x.shape[: moved_x.ndim - len(axes)] + (size,))
-    flat_g = xp.reshape(moved_g, moved_g.shape[: moved_g.ndim - len(axes)] + (size,))
-    diagonal = xp.eye(size, dtype=bool)
+    flat_x = ns.reshape(moved_x, moved_x.shape[: moved_x.ndim - len(axes)] + (size,))
+    flat_g = ns.reshape(moved_g, moved_g.shape[: moved_g.ndim - len(axes)] + (size,))
+    diagonal = ns.eye(size, dtype=bool)
     # Row j: x with x_j replaced by 1; its products of others, off the diagonal, are the pairs.
-    pairs = _product_of_others(xp.where(diagonal, 1, flat_x[..., None, :]), axis=-1)
-    flat = xp.sum(flat_g[..., None, :] * xp.where(diagonal, 0, pairs), axis=-1)
-    return xp.moveaxis(xp.reshape(flat, moved_g.shape), last, axes)
+    pairs = _product_of_others(ns.where(diagonal, 1, flat_x[..., None, :]), axis=-1)
+    flat = ns.sum(flat_g[..., None, :] * ns.where(diagonal, 0, pairs), axis=-1)
+    return ns.moveaxis(ns.reshape(flat, moved_g.shape), last, axes)
 
 
 @primitive
 def _cumsum(x, axis):
-    return xp.cumsum(x, axis=axis)
+    return array_module(x).cumsum(x, axis=axis)
 
 
 @_cumsum.defvjp
 def _(g, ans, x, axis):
     (ax,) = negative_axes(axis, x.ndim)
-    return xp.flip(xp.cumsum(xp.flip(g, ax), axis=ax), ax)
+    ns = namespace(g)
+    return ns.flip(ns.cumsum(ns.flip(g, ax), axis=ax), ax)
 
 
 def cumsum(x, axis=None):
     """Running sum along `axis` (over the flattened array when axis is None)."""
     if axis is None:
-        return _cumsum(xp.reshape(x, (-1,)), 0)
+        return _cumsum(namespace(x).reshape(x, (-1,)), 0)
     return _cumsum(x, axis)
 
 
@@ -144,6 +146,7 @@ register(numpy.cumsum, cumsum)
 @primitive
 def logsumexp(x, axis=None, keepdims=False):
     """log(sum(exp(x))) with the maximum subtracted first: finite for inputs like 1e4."""
+    xp = array_module(x)
     shift = xp.max(x, axis=axis, keepdims=True)
     shift = xp.where(xp.isfinite(shift), shift, 0)
     out = xp.log(xp.sum(xp.exp(x - shift), axis=axis, keepdims=True)) + shift
@@ -153,19 +156,21 @@ def logsumexp(x, axis=None, keepdims=False):
 @logsumexp.defvjp
 def _(g, ans, x, axis=None, keepdims=False):
     axes = negative_axes(axis, x.ndim)
-    return expand_reduced(g, axes, keepdims) * xp.exp(x - expand_reduced(ans, axes, keepdims))
+    shifted = x - expand_reduced(ans, axes, keepdims)
+    return expand_reduced(g, axes, keepdims) * namespace(shifted).exp(shifted)
 
 
 def _deviation(x, axis):
     """x minus its mean over `axis`, conjugated for complex x: the factor d|x - mean|^2 / dx."""
-    deviation = x - xp.mean(x, axis=axis, keepdims=True)
-    return xp.conj(deviation) if xp.iscomplexobj(deviation) else deviation
+    ns = namespace(x)
+    deviation = x - ns.mean(x, axis=axis, keepdims=True)
+    return ns.conj(deviation) if deviation.dtype.kind == "c" else deviation
 
 
 @primitive
 def var(x, axis=None, ddof=0, keepdims=False):
     """Variance: sum |x - mean|^2 / (n - ddof); real for complex x, as NumPy's."""
-    return xp.var(x, axis=axis, ddof=ddof, keepdims=keepdims)
+    return array_module(x).var(x, axis=axis, ddof=ddof, keepdims=keepdims)
 
 
 @var.defvjp
@@ -177,15 +182,16 @@ def _(g, ans, x, axis=None, ddof=0, keepdims=False):
 @primitive
 def std(x, axis=None, ddof=0, keepdims=False):
     """Standard deviation, sqrt(var); its gradient at zero spread is taken as 0."""
-    return xp.std(x, axis=axis, ddof=ddof, keepdims=keepdims)
+    return array_module(x).std(x, axis=axis, ddof=ddof, keepdims=keepdims)
 
 
 @std.defvjp
 def _(g, ans, x, axis=None, ddof=0, keepdims=False):
     # d std = d var / (2 std). Where std is 0 (a constant slice, a length-1 axis) the
     # derivative does not exist; 0 is the subgradient PyTorch and JAX-with-where give.
+    ns = namespace(g, ans)
     spread_is_zero = raw(ans) == 0
-    g = xp.where(spread_is_zero, 0, g / xp.where(spread_is_zero, 1, ans))
+    g = ns.where(spread_is_zero, 0, g / ns.where(spread_is_zero, 1, ans))
     scale = 1 / (_reduced_count(x.shape, axis) - ddof)
     return _spread(g, ans, x, axis, keepdims) * scale * _deviation(x, axis)
 

@@ -3,21 +3,21 @@
 import numpy
 
 from chainrule import _backend
+from chainrule._backend import array_module
 from chainrule.ops._axes import batch_ndim, negative_axes
+from chainrule.ops._namespace import module_of, namespace
 from chainrule.ops._primitive import primitive
 from chainrule.ops.numpy_dispatch import register
-
-xp = _backend.xp
 
 
 @primitive
 def reshape(x, shape):
-    return xp.reshape(x, shape)
+    return array_module(x).reshape(x, shape)
 
 
 @reshape.defvjp
 def _(g, ans, x, shape):
-    return xp.reshape(g, g.shape[: batch_ndim(g, ans)] + x.shape)
+    return namespace(g).reshape(g, g.shape[: batch_ndim(g, ans)] + x.shape)
 
 
 def _numpy_reshape(a, shape=None, order="C", **kwargs):
@@ -33,7 +33,7 @@ register(numpy.reshape, _numpy_reshape)
 
 @primitive(numpy=numpy.transpose)
 def transpose(x, axes=None):
-    return xp.transpose(x, axes)
+    return array_module(x).transpose(x, axes)
 
 
 @transpose.defvjp
@@ -43,12 +43,12 @@ def _(g, ans, x, axes=None):
     inverse = [0] * x.ndim
     for position, axis in enumerate(order):
         inverse[axis] = position
-    return xp.transpose(g, tuple(range(nb)) + tuple(nb + a for a in inverse))
+    return namespace(g).transpose(g, tuple(range(nb)) + tuple(nb + a for a in inverse))
 
 
 @primitive(numpy=numpy.broadcast_to)
 def broadcast_to(x, shape):
-    return xp.broadcast_to(x, shape)
+    return array_module(x).broadcast_to(x, shape)
 
 
 @broadcast_to.defvjp
@@ -63,7 +63,7 @@ def _along(axis, ndim, selection):
 
 @primitive
 def _concatenate(*arrays, axis=0):
-    return xp.concatenate(arrays, axis=axis)
+    return array_module(*arrays).concatenate(arrays, axis=axis)
 
 
 @_concatenate.defvjp_argnum
@@ -87,7 +87,7 @@ register(numpy.concatenate, concatenate)
 
 @primitive
 def _stack(*arrays, axis=0):
-    return xp.stack(arrays, axis=axis)
+    return array_module(*arrays).stack(arrays, axis=axis)
 
 
 @_stack.defvjp_argnum
@@ -107,24 +107,24 @@ register(numpy.stack, stack)
 def pad(x, pad_width, mode="constant", constant_values=0):
     if mode != "constant":
         raise NotImplementedError(f"pad: only mode='constant' is differentiable, got {mode!r}")
-    return xp.pad(x, pad_width, mode="constant", constant_values=constant_values)
+    return array_module(x).pad(x, pad_width, mode="constant", constant_values=constant_values)
 
 
 @pad.defvjp
 def _(g, ans, x, pad_width, mode="constant", constant_values=0):
-    widths = xp.broadcast_to(xp.asarray(pad_width), (x.ndim, 2))
+    widths = numpy.broadcast_to(_backend.to_host(pad_width), (x.ndim, 2))
     inner = tuple(slice(int(before), int(before) + n) for (before, _), n in zip(widths, x.shape))
     return g[(Ellipsis,) + inner]
 
 
 @primitive(numpy=numpy.flip)
 def flip(x, axis=None):
-    return xp.flip(x, axis)
+    return array_module(x).flip(x, axis)
 
 
 @flip.defvjp
 def _(g, ans, x, axis=None):
-    return xp.flip(g, negative_axes(axis, x.ndim))
+    return namespace(g).flip(g, negative_axes(axis, x.ndim))
 
 
 def flipud(x):
@@ -144,7 +144,7 @@ def rot90(x, k=1, axes=(0, 1)):
         return x
     if k == 2:
         return flip(flip(x, axes[0]), axes[1])
-    order = list(range(xp.ndim(x)))
+    order = list(range(namespace(x).ndim(x)))
     order[axes[0]], order[axes[1]] = order[axes[1]], order[axes[0]]
     if k == 1:
         return transpose(flip(x, axes[1]), tuple(order))
@@ -158,7 +158,7 @@ register(numpy.rot90, rot90)
 
 def swapaxes(x, axis1, axis2):
     """Exchange two axes (a transpose)."""
-    order = list(range(xp.ndim(x)))
+    order = list(range(namespace(x).ndim(x)))
     order[axis1], order[axis2] = order[axis2], order[axis1]
     return transpose(x, tuple(order))
 
@@ -168,7 +168,7 @@ register(numpy.swapaxes, swapaxes)
 
 def moveaxis(x, source, destination):
     """Move axes to new positions, keeping the order of the others (a transpose)."""
-    ndim = xp.ndim(x)
+    ndim = namespace(x).ndim(x)
     source = [a % ndim for a in ((source,) if isinstance(source, int) else source)]
     destination = [
         a % ndim for a in ((destination,) if isinstance(destination, int) else destination)
@@ -182,9 +182,15 @@ def moveaxis(x, source, destination):
 register(numpy.moveaxis, moveaxis)
 
 
+def _shape_probe(x):
+    """A host array of x's shape that holds no memory, to ask NumPy's own shape rules (and
+    their errors) what a reshape gives."""
+    return numpy.broadcast_to(numpy.empty((), dtype=bool), namespace(x).shape(x))
+
+
 def expand_dims(x, axis):
     """Insert size-1 axes (a reshape)."""
-    return reshape(x, xp.expand_dims(xp.empty(xp.shape(x), dtype=bool), axis).shape)
+    return reshape(x, numpy.expand_dims(_shape_probe(x), axis).shape)
 
 
 register(numpy.expand_dims, expand_dims)
@@ -192,7 +198,7 @@ register(numpy.expand_dims, expand_dims)
 
 def squeeze(x, axis=None):
     """Remove size-1 axes (a reshape)."""
-    return reshape(x, xp.squeeze(xp.empty(xp.shape(x), dtype=bool), axis).shape)
+    return reshape(x, numpy.squeeze(_shape_probe(x), axis).shape)
 
 
 register(numpy.squeeze, squeeze)
@@ -208,7 +214,8 @@ register(numpy.ravel, ravel)
 
 def split(x, indices_or_sections, axis=0):
     """Split into pieces along `axis`, as slices of x."""
-    length = xp.shape(x)[axis]
+    shape = namespace(x).shape(x)
+    length = shape[axis]
     if isinstance(indices_or_sections, int):
         if length % indices_or_sections:
             raise ValueError(
@@ -219,7 +226,7 @@ def split(x, indices_or_sections, axis=0):
         bounds = list(range(0, length + 1, step))
     else:
         bounds = [0, *indices_or_sections, length]
-    ndim = xp.ndim(x)
+    ndim = len(shape)
     return [x[_along(axis, ndim, slice(a, b))] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
@@ -229,7 +236,7 @@ register(numpy.split, split)
 def tile(x, reps):
     """Repeat the whole array `reps` times along each axis (broadcast, then reshape)."""
     reps = (reps,) if isinstance(reps, int) else tuple(reps)
-    shape = xp.shape(x)
+    shape = namespace(x).shape(x)
     ndim = max(len(shape), len(reps))
     shape = (1,) * (ndim - len(shape)) + tuple(shape)
     reps = (1,) * (ndim - len(reps)) + reps
@@ -245,14 +252,15 @@ def repeat(x, repeats, axis=None):
     """Repeat each element `repeats` times along `axis` (flattened when axis is None)."""
     if axis is None:
         x, axis = ravel(x), 0
-    shape = xp.shape(x)
+    shape = namespace(x).shape(x)
     axis = axis % len(shape)
     if isinstance(repeats, int):
         expanded = reshape(x, shape[: axis + 1] + (1,) + shape[axis + 1 :])
         target = shape[: axis + 1] + (repeats,) + shape[axis + 1 :]
         spread = broadcast_to(expanded, target)
         return reshape(spread, shape[:axis] + (shape[axis] * repeats,) + shape[axis + 1 :])
-    positions = xp.repeat(xp.arange(shape[axis]), repeats)
+    positions = numpy.repeat(numpy.arange(shape[axis]), _backend.to_host(repeats))
+    positions = module_of(x).asarray(positions)
     return x[(slice(None),) * axis + (positions,)]
 
 

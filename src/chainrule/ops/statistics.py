@@ -7,16 +7,15 @@ goes to the element or elements the value came from, as in PyTorch and JAX.
 import numpy
 
 from chainrule import _backend
-from chainrule._core.tensor import raw
+from chainrule._core.tensor import Tensor, raw
 from chainrule.errors import ShapeError
 from chainrule.ops import elementwise as ew
 from chainrule.ops import reductions
 from chainrule.ops._axes import negative_axes
+from chainrule.ops._namespace import module_of, namespace
 from chainrule.ops.indexing import sort
 from chainrule.ops.numpy_dispatch import register
 from chainrule.ops.shape import moveaxis, reshape, swapaxes
-
-xp = _backend.xp
 
 _METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
 
@@ -29,7 +28,7 @@ def _no_out(name, out):
 def _reduced_last(a, axis):
     """a with the axes in `axis` merged into one last axis, and the kept shape with
     keepdims (1 where an axis was reduced)."""
-    shape = tuple(xp.shape(a))
+    shape = tuple(namespace(a).shape(a))
     axes = negative_axes(axis, len(shape))
     kept = [n for i, n in enumerate(shape) if i - len(shape) not in axes]
     keepdims_shape = tuple(1 if i - len(shape) in axes else n for i, n in enumerate(shape))
@@ -39,27 +38,30 @@ def _reduced_last(a, axis):
 
 def _as_inexact(a):
     """Integer input gives float64 results, as NumPy's order statistics do."""
-    dtype = getattr(raw(a), "dtype", xp.dtype(float))
-    return a if xp.issubdtype(dtype, xp.inexact) else ew.astype(a, xp.float64)
+    dtype = getattr(raw(a), "dtype", numpy.dtype(float))
+    return a if numpy.issubdtype(dtype, numpy.inexact) else ew.astype(a, numpy.float64)
 
 
 def _order_statistic(a, q, axis, method, keepdims, name):
     if method not in _METHODS:
         raise TypeError(f"{name}: chainrule supports method in {_METHODS}, got {method!r}")
+    a = _as_inexact(a)
+    xp = module_of(a)
     fraction = q
-    q = xp.asarray(raw(q), dtype=xp.float64)
+    q = _backend.asarray(raw(q), dtype=numpy.float64, like=raw(a))
+    if not isinstance(fraction, Tensor):
+        fraction = q
     if ((q < 0) | (q > 1)).any():
         raise ValueError(f"{name}: quantiles must be in the range [0, 1]")
-    a = _as_inexact(a)
     values, keepdims_shape = _reduced_last(a, axis)
     ordered = sort(values, axis=-1)
-    count = xp.shape(ordered)[-1]
+    count = ordered.shape[-1]
     index = (count - 1) * q
-    below = xp.clip(xp.floor(index), 0, count - 1).astype(xp.intp)
+    below = xp.clip(xp.floor(index), 0, count - 1).astype(numpy.intp)
     above = xp.clip(below + 1, 0, count - 1)
     if method in ("lower", "higher", "nearest"):
         rounded = {"lower": xp.floor, "higher": xp.ceil, "nearest": xp.around}[method](index)
-        result = ordered[..., xp.clip(rounded, 0, count - 1).astype(xp.intp)]
+        result = ordered[..., xp.clip(rounded, 0, count - 1).astype(numpy.intp)]
     else:
         if method == "midpoint":
             gamma = xp.where(index % 1 == 0, 0.0, 0.5)
@@ -102,7 +104,7 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     a = _as_inexact(a)
     values, keepdims_shape = _reduced_last(a, axis)
     ordered = sort(values, axis=-1)
-    count = xp.shape(ordered)[-1]
+    count = ordered.shape[-1]
     if count == 0:
         raise ShapeError("median: of an empty axis")
     middle = count // 2
@@ -117,9 +119,13 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
     """The (weighted) mean along `axis`; with `returned`, also the sum of the weights."""
     if weights is None:
         result = reductions.mean(a, axis=axis, keepdims=keepdims)
-        scale = xp.asarray(raw(xp.size(raw(a)) / xp.size(raw(result))), dtype=raw(result).dtype)
+        xp = module_of(result)
+        scale = xp.asarray(xp.size(raw(a)) / xp.size(raw(result)), dtype=raw(result).dtype)
     else:
-        shape, weight_shape = tuple(xp.shape(a)), tuple(xp.shape(weights))
+        if not isinstance(weights, Tensor):
+            weights = _backend.asarray(weights, like=a)
+        ns = namespace(a, weights)
+        shape, weight_shape = tuple(ns.shape(a)), tuple(ns.shape(weights))
         if shape != weight_shape:
             if axis is None:
                 raise ShapeError(
@@ -130,17 +136,17 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
                 raise ShapeError(
                     f"average: weights of shape {weight_shape} do not fit axis {axis} of {shape}"
                 )
-            weights = xp.broadcast_to(weights, (1,) * (len(shape) - 1) + weight_shape)
+            weights = ns.broadcast_to(weights, (1,) * (len(shape) - 1) + weight_shape)
             weights = swapaxes(weights, -1, axis)
         scale = reductions.sum(
-            xp.broadcast_to(weights, xp.broadcast_shapes(shape, xp.shape(weights))),
+            ns.broadcast_to(weights, numpy.broadcast_shapes(shape, ns.shape(weights))),
             axis=axis, keepdims=keepdims,
         )
         result = reductions.sum(ew.multiply(a, weights), axis=axis, keepdims=keepdims) / scale
     if not returned:
         return result
-    if tuple(xp.shape(scale)) != tuple(xp.shape(result)):
-        scale = xp.broadcast_to(scale, xp.shape(result))
+    if tuple(scale.shape) != tuple(result.shape):
+        scale = namespace(scale).broadcast_to(scale, result.shape)
     return result, scale
 
 
@@ -149,7 +155,9 @@ def nansum(a, axis=None, dtype=None, out=None, keepdims=False):
     _no_out("nansum", out)
     if dtype is not None:
         a = ew.astype(a, dtype)
-    return reductions.sum(ew.where(xp.isnan(raw(a)), 0, a), axis=axis, keepdims=keepdims)
+    return reductions.sum(
+        ew.where(module_of(a).isnan(raw(a)), 0, a), axis=axis, keepdims=keepdims
+    )
 
 
 def nanmean(a, axis=None, dtype=None, out=None, keepdims=False):
@@ -157,9 +165,10 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False):
     _no_out("nanmean", out)
     if dtype is not None:
         a = ew.astype(a, dtype)
+    xp = module_of(a)
     present = ~xp.isnan(raw(a))
     count = xp.sum(present, axis=axis, keepdims=keepdims).astype(raw(a).dtype)
-    with xp.errstate(invalid="ignore", divide="ignore"):
+    with _backend.errstate(count, invalid="ignore", divide="ignore"):
         return nansum(a, axis=axis, keepdims=keepdims) / count
 
 
