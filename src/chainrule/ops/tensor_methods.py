@@ -32,7 +32,7 @@ def _assign(tensor, index, value):
         value = value.data
     elif type(data) is not numpy.ndarray and isinstance(value, (numpy.ndarray, list, tuple)):
         value = _backend.asarray(value, like=data)
-    data[normalize_index(index)] = value
+    data[normalize_index(index, data)] = value
 
 
 PYTORCH_SPELLINGS = {
@@ -131,7 +131,7 @@ METHODS = {
     "__neg__": lambda self: ew.negative(self),
     "__pos__": lambda self: self,
     "__abs__": lambda self: ew.absolute(self),
-    "__getitem__": lambda self, index: getitem(self, normalize_index(index)),
+    "__getitem__": lambda self, index: getitem(self, normalize_index(index, self.data)),
     "__setitem__": lambda self, index, value: _assign(self, index, value),
     "at": property(IndexedUpdate, doc="Functional writes: x.at[i].set(v), x.at[i].add(v)."),
     "__iter__": lambda self: (getitem(self, (i,)) for i in range(len(self))),
