@@ -10,7 +10,7 @@ from chainrule.ops._axes import negative_axes
 from chainrule.ops._namespace import namespace
 from chainrule.ops._primitive import primitive
 from chainrule.ops.numpy_dispatch import register
-from chainrule.ops.shape import concatenate, moveaxis, ravel, reshape, stack
+from chainrule.ops.shape import concatenate, moveaxis, ravel, reshape, shape_of, stack
 
 
 def _slice_along(axis, selection):
@@ -20,7 +20,7 @@ def _slice_along(axis, selection):
 
 def roll(a, shift, axis=None):
     """Elements shifted by `shift` along `axis`, wrapping around (flattened if axis is None)."""
-    shape = namespace(a).shape(a)
+    shape = shape_of(a)
     if axis is None:
         return reshape(roll(ravel(a), shift, 0), shape)
     shifts, axes = numpy.broadcast_arrays(numpy.atleast_1d(shift), numpy.atleast_1d(axis))
@@ -39,7 +39,7 @@ def roll(a, shift, axis=None):
 
 def diff(a, n=1, axis=-1, prepend=numpy._NoValue, append=numpy._NoValue):  # noqa: SLF001
     """The n-th discrete difference a[i + 1] - a[i] along `axis`."""
-    shape = list(namespace(a).shape(a))
+    shape = list(shape_of(a))
     (ax,) = negative_axes(axis, len(shape))
     pieces = [a]
     for value, where in ((prepend, 0), (append, 1)):

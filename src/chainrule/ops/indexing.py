@@ -11,6 +11,7 @@ from chainrule.ops._axes import batch_ndim
 from chainrule.ops._namespace import module_of, namespace
 from chainrule.ops._primitive import primitive
 from chainrule.ops.numpy_dispatch import register
+from chainrule.ops.shape import shape_of
 
 
 def normalize_index(index, like=None):
@@ -194,10 +195,9 @@ def partition(x, kth, axis=-1):
 def take(x, indices, axis=None):
     """numpy.take: elements at `indices` of the flattened x, or along `axis`."""
     indices = _backend.asarray(raw(indices), like=raw(x))
-    ns = namespace(x)
     if axis is None:
-        return getitem(ns.reshape(x, (-1,)), (indices,))
-    return getitem(x, (slice(None),) * (axis % ns.ndim(x)) + (indices,))
+        return getitem(namespace(x).reshape(x, (-1,)), (indices,))
+    return getitem(x, (slice(None),) * (axis % len(shape_of(x))) + (indices,))
 
 
 register(numpy.take_along_axis, take_along_axis)

@@ -6,32 +6,27 @@ import numpy
 
 from chainrule.errors import ShapeError
 from chainrule.ops import elementwise as ew
-from chainrule.ops._namespace import namespace
 from chainrule.ops.numpy_dispatch import register
-from chainrule.ops.shape import concatenate, moveaxis, ravel, reshape, split
-
-
-def _shape(x):
-    return tuple(namespace(x).shape(x))
+from chainrule.ops.shape import concatenate, moveaxis, ravel, reshape, shape_of, split
 
 
 def _with_shape(x, shape):
     """x itself when it already has `shape` (NumPy returns it unchanged), else reshaped."""
-    return x if _shape(x) == tuple(shape) else reshape(x, shape)
+    return x if shape_of(x) == tuple(shape) else reshape(x, shape)
 
 
 def _one(x):
-    shape = _shape(x)
+    shape = shape_of(x)
     return _with_shape(x, shape or (1,))
 
 
 def _two(x):
-    shape = _shape(x)
+    shape = shape_of(x)
     return _with_shape(x, {0: (1, 1), 1: (1,) + tuple(shape)}.get(len(shape), shape))
 
 
 def _three(x):
-    shape = _shape(x)
+    shape = shape_of(x)
     three = {0: (1, 1, 1), 1: (1,) + shape + (1,), 2: shape + (1,)}
     return _with_shape(x, three.get(len(shape), shape))
 
@@ -68,7 +63,7 @@ def vstack(tup, *, dtype=None, casting="same_kind"):
 def hstack(tup, *, dtype=None, casting="same_kind"):
     """Stack columns: join along axis 1 (axis 0 for 1-D arrays)."""
     arrays = [_one(x) for x in tup]
-    axis = 0 if arrays and len(_shape(arrays[0])) == 1 else 1
+    axis = 0 if arrays and len(shape_of(arrays[0])) == 1 else 1
     return _cast(concatenate(arrays, axis=axis), dtype)
 
 
@@ -81,7 +76,7 @@ def column_stack(tup):
     """1-D arrays become columns; all are joined along axis 1."""
     columns = []
     for x in tup:
-        shape = _shape(x)
+        shape = shape_of(x)
         columns.append(_with_shape(x, (shape[0] if shape else 1, 1)) if len(shape) < 2 else x)
     return concatenate(columns, axis=1)
 
@@ -100,7 +95,7 @@ def array_split(ary, indices_or_sections, axis=0):
     sections = int(indices_or_sections)
     if sections <= 0:
         raise ShapeError(f"array_split: the number of sections must be positive, got {sections}")
-    length = _shape(ary)[axis]
+    length = shape_of(ary)[axis]
     size, extra = divmod(length, sections)
     bounds, start = [], 0
     for i in range(sections - 1):
@@ -111,7 +106,7 @@ def array_split(ary, indices_or_sections, axis=0):
 
 def _split_needing(name, ndim, axis):
     def split_along(ary, indices_or_sections):
-        shape = _shape(ary)
+        shape = shape_of(ary)
         if len(shape) < ndim:
             raise ShapeError(f"{name}: needs an array of at least {ndim} dimensions, got "
                              f"shape {shape}")
@@ -124,7 +119,7 @@ def _split_needing(name, ndim, axis):
 
 def rollaxis(a, axis, start=0):
     """Move `axis` to sit before position `start` (NumPy's older moveaxis)."""
-    ndim = len(_shape(a))
+    ndim = len(shape_of(a))
     axis, start = axis % ndim, start + ndim if start < 0 else start
     if not 0 <= start <= ndim:
         raise ShapeError(f"rollaxis: start {start} is out of range for {ndim} dimensions")

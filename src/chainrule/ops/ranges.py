@@ -10,7 +10,7 @@ from chainrule.ops import elementwise as ew
 from chainrule.ops._axes import negative_axes
 from chainrule.ops._namespace import module_of, namespace
 from chainrule.ops.numpy_dispatch import register
-from chainrule.ops.shape import concatenate, moveaxis, reshape
+from chainrule.ops.shape import concatenate, moveaxis, reshape, shape_of
 
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *,
@@ -21,7 +21,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
         raise ShapeError(f"linspace: the number of samples must be non-negative, got {num}")
     divisions = (num - 1) if endpoint else num
     delta = ew.subtract(stop, start)
-    delta_shape = tuple(namespace(delta).shape(delta))
+    delta_shape = shape_of(delta)
     extra_axes = (1,) * len(delta_shape)
     count = num - 1 if endpoint and num > 1 else num
     dtype_of_positions = numpy.result_type(float, getattr(delta, "dtype", float))
@@ -65,7 +65,7 @@ def _along(axis, selection):
 
 def _gradient_along(f, axis, spacing, edge_order):
     """Central differences inside, one-sided ones (of `edge_order`) at both ends."""
-    length = namespace(f).shape(f)[axis]
+    length = shape_of(f)[axis]
     if length < edge_order + 1:
         raise ShapeError(
             f"gradient: an axis of length {length} needs at least {edge_order + 1} samples "
@@ -87,7 +87,7 @@ def _gradient_along(f, axis, spacing, edge_order):
 
 def gradient(f, *varargs, axis=None, edge_order=1):
     """NumPy's gradient of sampled values f with uniform spacing (a scalar per axis)."""
-    ndim = namespace(f).ndim(f)
+    ndim = len(shape_of(f))
     axes = negative_axes(axis, ndim)
     if axis is not None and not isinstance(axis, int):
         axes = tuple(a - ndim if a >= 0 else a for a in axis)

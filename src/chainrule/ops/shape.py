@@ -4,6 +4,7 @@ import numpy
 
 from chainrule import _backend
 from chainrule._backend import array_module
+from chainrule._core.tensor import raw_nested
 from chainrule.ops._axes import batch_ndim, negative_axes
 from chainrule.ops._namespace import module_of, namespace
 from chainrule.ops._primitive import primitive
@@ -29,6 +30,13 @@ def _numpy_reshape(a, shape=None, order="C", **kwargs):
 
 
 register(numpy.reshape, _numpy_reshape)
+
+
+def shape_of(x):
+    """x's shape as a tuple: the `.shape` of an array of any backend or a Tensor (no call
+    into an array module), NumPy's reading of numbers and lists."""
+    shape = getattr(x, "shape", None)
+    return tuple(shape) if shape is not None else numpy.shape(raw_nested(x))
 
 
 @primitive(numpy=numpy.transpose)
@@ -144,7 +152,7 @@ def rot90(x, k=1, axes=(0, 1)):
         return x
     if k == 2:
         return flip(flip(x, axes[0]), axes[1])
-    order = list(range(namespace(x).ndim(x)))
+    order = list(range(len(shape_of(x))))
     order[axes[0]], order[axes[1]] = order[axes[1]], order[axes[0]]
     if k == 1:
         return transpose(flip(x, axes[1]), tuple(order))
@@ -158,7 +166,7 @@ register(numpy.rot90, rot90)
 
 def swapaxes(x, axis1, axis2):
     """Exchange two axes (a transpose)."""
-    order = list(range(namespace(x).ndim(x)))
+    order = list(range(len(shape_of(x))))
     order[axis1], order[axis2] = order[axis2], order[axis1]
     return transpose(x, tuple(order))
 
@@ -168,7 +176,7 @@ register(numpy.swapaxes, swapaxes)
 
 def moveaxis(x, source, destination):
     """Move axes to new positions, keeping the order of the others (a transpose)."""
-    ndim = namespace(x).ndim(x)
+    ndim = len(shape_of(x))
     source = [a % ndim for a in ((source,) if isinstance(source, int) else source)]
     destination = [
         a % ndim for a in ((destination,) if isinstance(destination, int) else destination)
@@ -185,7 +193,7 @@ register(numpy.moveaxis, moveaxis)
 def _shape_probe(x):
     """A host array of x's shape that holds no memory, to ask NumPy's own shape rules (and
     their errors) what a reshape gives."""
-    return numpy.broadcast_to(numpy.empty((), dtype=bool), namespace(x).shape(x))
+    return numpy.broadcast_to(numpy.empty((), dtype=bool), shape_of(x))
 
 
 def expand_dims(x, axis):
@@ -214,7 +222,7 @@ register(numpy.ravel, ravel)
 
 def split(x, indices_or_sections, axis=0):
     """Split into pieces along `axis`, as slices of x."""
-    shape = namespace(x).shape(x)
+    shape = shape_of(x)
     length = shape[axis]
     if isinstance(indices_or_sections, int):
         if length % indices_or_sections:
@@ -236,7 +244,7 @@ register(numpy.split, split)
 def tile(x, reps):
     """Repeat the whole array `reps` times along each axis (broadcast, then reshape)."""
     reps = (reps,) if isinstance(reps, int) else tuple(reps)
-    shape = namespace(x).shape(x)
+    shape = shape_of(x)
     ndim = max(len(shape), len(reps))
     shape = (1,) * (ndim - len(shape)) + tuple(shape)
     reps = (1,) * (ndim - len(reps)) + reps
@@ -252,7 +260,7 @@ def repeat(x, repeats, axis=None):
     """Repeat each element `repeats` times along `axis` (flattened when axis is None)."""
     if axis is None:
         x, axis = ravel(x), 0
-    shape = namespace(x).shape(x)
+    shape = shape_of(x)
     axis = axis % len(shape)
     if isinstance(repeats, int):
         expanded = reshape(x, shape[: axis + 1] + (1,) + shape[axis + 1 :])

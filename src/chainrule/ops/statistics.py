@@ -15,7 +15,7 @@ from chainrule.ops._axes import negative_axes
 from chainrule.ops._namespace import module_of, namespace
 from chainrule.ops.indexing import sort
 from chainrule.ops.numpy_dispatch import register
-from chainrule.ops.shape import moveaxis, reshape, swapaxes
+from chainrule.ops.shape import moveaxis, reshape, shape_of, swapaxes
 
 _METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
 
@@ -28,7 +28,7 @@ def _no_out(name, out):
 def _reduced_last(a, axis):
     """a with the axes in `axis` merged into one last axis, and the kept shape with
     keepdims (1 where an axis was reduced)."""
-    shape = tuple(namespace(a).shape(a))
+    shape = shape_of(a)
     axes = negative_axes(axis, len(shape))
     kept = [n for i, n in enumerate(shape) if i - len(shape) not in axes]
     keepdims_shape = tuple(1 if i - len(shape) in axes else n for i, n in enumerate(shape))
@@ -125,7 +125,7 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
         if not isinstance(weights, Tensor):
             weights = _backend.asarray(weights, like=a)
         ns = namespace(a, weights)
-        shape, weight_shape = tuple(ns.shape(a)), tuple(ns.shape(weights))
+        shape, weight_shape = shape_of(a), shape_of(weights)
         if shape != weight_shape:
             if axis is None:
                 raise ShapeError(
@@ -139,7 +139,7 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
             weights = ns.broadcast_to(weights, (1,) * (len(shape) - 1) + weight_shape)
             weights = swapaxes(weights, -1, axis)
         scale = reductions.sum(
-            ns.broadcast_to(weights, numpy.broadcast_shapes(shape, ns.shape(weights))),
+            ns.broadcast_to(weights, numpy.broadcast_shapes(shape, shape_of(weights))),
             axis=axis, keepdims=keepdims,
         )
         result = reductions.sum(ew.multiply(a, weights), axis=axis, keepdims=keepdims) / scale
