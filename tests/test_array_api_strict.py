@@ -11,8 +11,6 @@ loss. The NumPy-backed stand-in for the rest of NumPy is tests/strict_array.py.
 
 Outside the Array API subset for now (xfail, strict, so a fix shows up as XPASS):
 - `cr.jvp` and `cr.hessian` of `matmul`: they reach `transpose`;
-- `cr.jvp` and `cr.hessian` of `mean`: `_strong_zero` gets a Python float derivative
-  (`isfinite` of a float; the standard's functions take arrays);
 - `matmul`'s VJP (and so the MLP): `swapaxes` (the standard's: `matrix_transpose`, `.mT`);
 - `.T`: `transpose` (the standard's: `permute_dims`, `matrix_transpose`);
 - `maximum`'s VJP: `_tie_share` computes `1.0 * (x > y)`, arithmetic on booleans, which
@@ -136,10 +134,6 @@ CHECKS = {"value": _value, "grad": _grad, "vjp": _vjp, "jvp": _jvp, "hessian": _
 
 SWAPAXES = "matmul's VJP calls swapaxes; the Array API spells it matrix_transpose"
 TRANSPOSE = "transpose is NumPy's name; the Array API has permute_dims"
-FLOAT_DERIVATIVE = (
-    "mean's JVP reaches _strong_zero with a Python float derivative; the Array API's "
-    "isfinite takes arrays only"
-)
 BOOLEAN_ARITHMETIC = (
     "maximum's VJP (_tie_share) computes 1.0 * (x > y); the Array API has no arithmetic on "
     "booleans"
@@ -148,8 +142,6 @@ BOOLEAN_ARITHMETIC = (
 OUTSIDE_THE_SUBSET = {
     ("matmul", "jvp"): TRANSPOSE,
     ("matmul", "hessian"): TRANSPOSE,
-    ("mean", "jvp"): FLOAT_DERIVATIVE,
-    ("mean", "hessian"): FLOAT_DERIVATIVE,
     ("matmul", "grad"): SWAPAXES,
     ("matmul", "vjp"): SWAPAXES,
     **{("maximum", check): BOOLEAN_ARITHMETIC for check in ("grad", "vjp", "jvp", "hessian")},

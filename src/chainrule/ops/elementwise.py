@@ -19,6 +19,8 @@ def _strong_zero(g, derivative):
     singular point such as log(0) or sqrt(-1). The mask only drops non-finite
     derivatives, so the result stays linear in `g` (forward mode differentiates it in g).
     """
+    if type(derivative) in (int, float) and math.isfinite(derivative):
+        return g * derivative
     values, cotangent = raw(derivative), raw(g)
     xp = array_module(cotangent, values)
     keep = (cotangent != 0) | xp.isfinite(values)
