@@ -30,11 +30,17 @@ def _as_matrices(ns, g, x, y):
     return g, x, y
 
 
+def _swap_last(ns, a):
+    """`a` with its last two axes swapped (`swapaxes`, or the Array API's matrix_transpose)."""
+    swap = getattr(ns, "swapaxes", None)
+    return swap(a, -1, -2) if swap is not None else ns.matrix_transpose(a)
+
+
 def _matmul_vjp_x(g, ans, x, y):
     ns = namespace(g, x, y)
     x_ndim = x.ndim
     g, x, y = _as_matrices(ns, g, x, y)
-    gx = ns.matmul(g, ns.swapaxes(y, -1, -2))
+    gx = ns.matmul(g, _swap_last(ns, y))
     return gx[..., 0, :] if x_ndim == 1 else gx
 
 
@@ -42,7 +48,7 @@ def _matmul_vjp_y(g, ans, x, y):
     ns = namespace(g, x, y)
     y_ndim = y.ndim
     g, x, y = _as_matrices(ns, g, x, y)
-    gy = ns.matmul(ns.swapaxes(x, -1, -2), g)
+    gy = ns.matmul(_swap_last(ns, x), g)
     return gy[..., :, 0] if y_ndim == 1 else gy
 
 

@@ -41,7 +41,15 @@ def shape_of(x):
 
 @primitive(numpy=numpy.transpose)
 def transpose(x, axes=None):
-    return array_module(x).transpose(x, axes)
+    return _permute(array_module(x), x, axes)
+
+
+def _permute(xp, a, axes):
+    """NumPy's `transpose(a, axes)`, or the Array API's `permute_dims` where it is missing."""
+    own = getattr(xp, "transpose", None)
+    if own is not None:
+        return own(a, axes)
+    return xp.permute_dims(a, tuple(range(a.ndim))[::-1] if axes is None else tuple(axes))
 
 
 @transpose.defvjp
@@ -51,7 +59,7 @@ def _(g, ans, x, axes=None):
     inverse = [0] * x.ndim
     for position, axis in enumerate(order):
         inverse[axis] = position
-    return namespace(g).transpose(g, tuple(range(nb)) + tuple(nb + a for a in inverse))
+    return _permute(namespace(g), g, tuple(range(nb)) + tuple(nb + a for a in inverse))
 
 
 @primitive(numpy=numpy.broadcast_to)
