@@ -68,7 +68,10 @@ def _propagate(roots, seeds, create_graph, wanted=()):
             if key in wanted:
                 reached[key] = cotangent
                 continue
-            _check_inputs_unchanged(node)
+            version = node._version
+            for _, parent in node._parents:
+                if parent._version > version and not parent._parents:
+                    _check_inputs_unchanged(node)
             batch_ndim = cotangent.ndim - len(node.shape)
             for parent, parent_cotangent in node._prim.vjp(
                 node, cotangent, batch_ndim, create_graph
@@ -129,17 +132,26 @@ def backward(roots, seeds, inputs, create_graph=False):
 def accumulate_into_leaves(root, seed, create_graph):
     """`Tensor.backward`: add d(root)/d(leaf) into `.grad` of each leaf requiring grad."""
     cotangents, leaves = _propagate([root], [seed], create_graph)
-    handed_out = {}
-    _hand_out(seed, handed_out)
+    owned, pending = [], []
     for key, leaf in leaves.items():
         cotangent = cotangents[key]
         if not leaf.requires_grad:
             continue
         if not create_graph and isinstance(cotangent, Tensor):
             cotangent = cotangent.data
-        leaf.grad = writable(
-            cotangent if leaf.grad is None else leaf.grad + cotangent, handed_out
-        )
+        if leaf.grad is None and leaf._owns_gradient(cotangent):
+            leaf.grad = cotangent  # the array the leaf keeps for its gradient: shared by no one
+            owned.append(cotangent)
+        else:
+            pending.append((leaf, cotangent))
+    if pending:
+        handed_out = {}
+        for array in (seed, *owned):
+            _hand_out(array, handed_out)
+        for leaf, cotangent in pending:
+            leaf.grad = writable(
+                cotangent if leaf.grad is None else leaf.grad + cotangent, handed_out
+            )
 
 
 def writable(cotangent, handed_out=None):

@@ -46,8 +46,12 @@ class Tensor:
         self._version = 0
 
     @classmethod
-    def _from_op(cls, data, prim, args, kwargs, parents):
-        """The Tensor of an op call; its Node keeps what `prim`'s VJP reads (`prim.saves`)."""
+    def _from_op(cls, data, prim, args, kwargs, parents, containers=True):
+        """The Tensor of an op call; its Node keeps what `prim`'s VJP reads (`prim.saves`).
+
+        `args` (a list this call may change) and `parents`, pairs of position and Tensor;
+        `containers=False` says that no argument is a container holding a parent.
+        """
         tensor = cls.__new__(cls)
         tensor.data = data = data if type(data) is _backend.ndarray else _backend.asarray(data)
         tensor.requires_grad = True
@@ -56,13 +60,12 @@ class Tensor:
         tensor._version = version = _in_place_writes[0]
         keeps_ans, kept_args = prim.saves
         if kept_args is not None:
-            args = [
-                arg if i in kept_args or type(arg) in _CONTAINERS else DROPPED
-                for i, arg in enumerate(args)
-            ]
+            for i, arg in enumerate(args):
+                if i not in kept_args and type(arg) not in _CONTAINERS:
+                    args[i] = DROPPED
         tensor._node = Node(
-            prim, args, kwargs, tuple((i, graph_node(parent)) for i, parent in parents),
-            data if keeps_ans else DROPPED, data.shape, data.dtype, version,
+            prim, args, kwargs, tuple([(i, parent._node or parent) for i, parent in parents]),
+            data if keeps_ans else DROPPED, data.shape, data.dtype, version, containers,
         )
         return tensor
 
@@ -142,6 +145,11 @@ class Tensor:
         """The values as nested Python lists of Python numbers (a number for 0-d)."""
         refuse_graph_exit(self, ".tolist()", ARRAY_INSTEAD)
         return _backend.to_host(self.data).tolist()
+
+    def _owns_gradient(self, array):
+        """True when `array` is memory this leaf keeps for its own gradient alone (a slot of
+        a flat gradient buffer), so backward may hand it out without an aliasing check."""
+        return False
 
     def detach(self):
         """A tensor with the same values that is cut off from the graph."""

@@ -24,6 +24,10 @@ class Parameter(Tensor):
         super().__init__(data, requires_grad=True, name=name)
         self.gradient_slot = None
 
+    def _owns_gradient(self, array):
+        slot = self.gradient_slot
+        return slot is not None and array is slot.view
+
 
 class GradientSlot:
     """The view of a flat gradient buffer where a Parameter's gradient lives.

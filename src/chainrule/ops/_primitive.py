@@ -170,7 +170,7 @@ class Primitive:
             if recorded:
                 for i, container in recorded.items():
                     raw_args[i] = container
-            node = Tensor._from_op(ans, self, raw_args, kwargs, parents)
+            node = Tensor._from_op(ans, self, raw_args, kwargs, parents, recorded is not None)
             if modes.anomaly:
                 node._node._trace = anomaly.user_frame()
             return node
@@ -197,6 +197,31 @@ class Primitive:
 
     def vjp(self, node, cotangent, batch_ndim, create_graph):
         """Pairs (parent node, cotangent for it) for the op call recorded in `node`."""
+        if create_graph or node.containers:
+            return self._vjp_general(node, cotangent, batch_ndim, create_graph)
+        args, ans, kwargs = node._args, node.ans, node._kwargs
+        rules, by_argnum = self.vjps, self.vjp_argnum
+        out = []
+        for i, parent in node._parents:
+            if by_argnum is not None:
+                parent_cotangent = by_argnum(i, cotangent, ans, *args, **kwargs)
+            else:
+                rule = rules.get(i)
+                if rule is None:
+                    raise self.missing_vjp(i)
+                parent_cotangent = rule(cotangent, ans, *args, **kwargs)
+            if isinstance(parent_cotangent, Tensor):
+                parent_cotangent = parent_cotangent.data
+            shape = parent_cotangent.shape
+            if (shape[batch_ndim:] if batch_ndim else shape) != parent.shape:
+                parent_cotangent = unbroadcast(parent_cotangent, parent.shape, batch_ndim)
+            if parent_cotangent.dtype != parent.dtype:
+                parent_cotangent = match_input(parent_cotangent, parent)
+            out.append((parent, parent_cotangent))
+        return out
+
+    def _vjp_general(self, node, cotangent, batch_ndim, create_graph):
+        """`vjp` with container arguments, or recording a graph of the VJPs (create_graph)."""
         args = list(node._args)
         containers = {}
         for i, parent in node._parents:
