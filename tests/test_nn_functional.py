@@ -279,3 +279,36 @@ def test_accuracy_takes_labels_from_the_host_or_the_device():
         device_logits = to_strict(logits)
         assert F.accuracy(device_logits, np.array([1, 0, 0])) == pytest.approx(2 / 3)
         assert F.accuracy(device_logits, to_strict(np.eye(2)[[1, 0, 1]])) == 1.0
+
+
+def test_linear_relu_is_relu_of_linear_in_value_and_derivatives_to_second_order():
+    rng = np.random.default_rng(5)
+    x, w, b = rng.normal(size=(4, 3)), rng.normal(size=(5, 3)), rng.normal(size=5)
+    fused = cr.nn.functional.linear_relu
+    separate = lambda x, w, b: cr.relu(cr.nn.functional.linear(x, w, b))  # noqa: E731
+    np.testing.assert_array_equal(fused(x, w, b), separate(x, w, b))
+    for argnums in (0, 1, 2):
+        np.testing.assert_allclose(
+            cr.jacobian(fused, argnums)(x, w, b), cr.jacobian(separate, argnums)(x, w, b)
+        )
+    both = cr.grad(lambda *a: (fused(*a) ** 2).sum(), (0, 1, 2))(x, w, b)
+    for got, want in zip(both, cr.grad(lambda *a: (separate(*a) ** 2).sum(), (0, 1, 2))(x, w, b)):
+        np.testing.assert_allclose(got, want)
+    cr.check_grads(lambda x, w, b: fused(x, w, b) ** 2, (x, w, b), order=2,
+                   modes=("rev", "fwd"))
+    cr.check_grads(lambda x, w: fused(x, w) ** 2, (x, w), order=2, modes=("rev",))
+
+
+def test_an_mlp_runs_linear_and_inplace_relu_as_one_node_with_the_same_numbers():
+    model = cr.nn.MLP([6, 5, 3], rng=np.random.default_rng(0))
+    x = np.random.default_rng(1).normal(size=(4, 6)).astype(np.float32)
+    out = model(x)
+    layers = model.layers.layers
+    by_layer = x
+    for layer in layers:
+        by_layer = layer(by_layer)
+    np.testing.assert_array_equal(out.data, by_layer.data)
+    assert out._parents[0][1].op_name == "linear_relu"
+    saliency = cr.grad(lambda x: model(x)[:, 1].sum())(x)
+    by_layers = cr.grad(lambda x: layers[2](layers[1](layers[0](x)))[:, 1].sum())(x)
+    np.testing.assert_allclose(saliency, by_layers, rtol=1e-6)

@@ -2,7 +2,8 @@
 
 from chainrule import _backend
 from chainrule._core import anomaly
-from chainrule._core.modes import _grad_mode, modes
+from chainrule._core.modes import modes
+from chainrule._core.node import Node
 from chainrule._core.tensor import Tensor, graph_node
 from chainrule.errors import GradientError
 
@@ -18,14 +19,14 @@ def topological_order(roots, stop_at=()):
     visited = set(stop_at)
     for root in roots:
         root = graph_node(root) if isinstance(root, Tensor) else root
-        if not root._parents or id(root) in visited:
+        if type(root) is not Node or id(root) in visited:
             continue
         visited.add(id(root))
         stack = [(root, iter(root._parents))]
         while stack:
             node, parents = stack[-1]
             for _, parent in parents:
-                if parent._parents and id(parent) not in visited:
+                if type(parent) is Node and id(parent) not in visited:
                     visited.add(id(parent))
                     stack.append((parent, iter(parent._parents)))
                     break
@@ -49,9 +50,8 @@ def _propagate(roots, seeds, create_graph, wanted=()):
             seed = Tensor(seed)
         key = id(root)
         cotangents[key] = seed if key not in cotangents else cotangents[key] + seed
-    check = modes.anomaly
     reached = {}
-    leaves = {id(root): root for root in roots if not root._parents}
+    leaves = {id(root): root for root in roots if type(root) is not Node}
     # A VJP may form an inf or NaN derivative that a zero cotangent then drops (the branch
     # `where` did not take), so NumPy's warnings here are noise; a non-finite gradient that
     # survives is what detect_anomaly reports (PyTorch and JAX do not warn either).
@@ -59,7 +59,19 @@ def _propagate(roots, seeds, create_graph, wanted=()):
     order = topological_order(roots, stop_at=wanted)
     if wanted:
         order = _leading_to(order, wanted)
-    with _grad_mode(create_graph), quiet:
+    recording, modes.grad_enabled = modes.grad_enabled, create_graph
+    try:
+        _walk(order, cotangents, wanted, reached, leaves, create_graph, quiet)
+    finally:
+        modes.grad_enabled = recording
+    cotangents.update(reached)
+    return cotangents, leaves
+
+
+def _walk(order, cotangents, wanted, reached, leaves, create_graph, quiet):
+    """The loop of `_propagate`: each node's VJP, parents' cotangents summed."""
+    check = modes.anomaly
+    with quiet:
         for node in reversed(order):
             key = id(node)
             cotangent = cotangents.pop(key, None)
@@ -70,7 +82,7 @@ def _propagate(roots, seeds, create_graph, wanted=()):
                 continue
             version = node._version
             for _, parent in node._parents:
-                if parent._version > version and not parent._parents:
+                if parent._version > version and type(parent) is not Node:
                     _check_inputs_unchanged(node)
             batch_ndim = cotangent.ndim - len(node.shape)
             for parent, parent_cotangent in node._prim.vjp(
@@ -82,12 +94,10 @@ def _propagate(roots, seeds, create_graph, wanted=()):
                 previous = cotangents.get(pkey)
                 if previous is None:
                     cotangents[pkey] = parent_cotangent
-                    if not parent._parents:
+                    if type(parent) is not Node:
                         leaves[pkey] = parent
                 else:
                     cotangents[pkey] = previous + parent_cotangent
-    cotangents.update(reached)
-    return cotangents, leaves
 
 
 def _check_inputs_unchanged(node):

@@ -11,7 +11,8 @@ from chainrule.ops.elementwise import astype, relu, sigmoid, tanh
 from chainrule.ops.special import log_softmax, softmax
 
 __all__ = [
-    "accuracy", "as_dtype", "cross_entropy", "dropout", "linear", "log_softmax", "mse_loss",
+    "accuracy", "as_dtype", "cross_entropy", "dropout", "linear", "linear_relu", "log_softmax",
+    "mse_loss",
     "nll_loss", "relu", "relu_", "sigmoid", "softmax", "tanh", "tutorial_cross_entropy",
 ]
 
@@ -66,6 +67,50 @@ def _plain_rows(g, x):
 
 
 _linear.defvjp(_linear_vjp_x, _linear_vjp_weight, _linear_vjp_bias)
+
+
+def linear_relu(x, weight, bias=None):
+    """relu(linear(x, weight, bias)) as one op: what an MLP's Linear and ReLU(inplace=True)
+    compute, with one graph node instead of two (the ReLU is applied over the GEMM's
+    output in place; its backward pass takes the mask from that output)."""
+    return _linear_relu(x, weight, bias, slots=(slot_of(weight), slot_of(bias)), saved={})
+
+
+@primitive
+def _linear_relu(x, weight, bias, slots, saved):
+    out = x @ weight.T
+    if bias is not None:
+        out += bias
+    return _backend.array_module(out).maximum(out, 0, out=out)
+
+
+def _through_relu(g, ans, saved, last):
+    """g * (ans > 0), the cotangent of the pre-activation: made once per backward pass
+    and shared by the VJPs of x, the weight and the bias (`last` lets it go)."""
+    if isinstance(g, Tensor) or isinstance(ans, Tensor):
+        return g * (ans > 0)
+    found = saved.pop("through_relu", None) if last else saved.get("through_relu")
+    if found is None or found[0] is not g:
+        found = (g, g * (ans > 0))
+        if not last:
+            saved["through_relu"] = found
+    return found[1]
+
+
+def _linear_relu_vjp_x(g, ans, x, weight, bias, slots, saved):
+    return _linear_vjp_x(_through_relu(g, ans, saved, False), ans, x, weight, bias, slots)
+
+
+def _linear_relu_vjp_weight(g, ans, x, weight, bias, slots, saved):
+    g = _through_relu(g, ans, saved, bias is None)
+    return _linear_vjp_weight(g, ans, x, weight, bias, slots)
+
+
+def _linear_relu_vjp_bias(g, ans, x, weight, bias, slots, saved):
+    return _linear_vjp_bias(_through_relu(g, ans, saved, True), ans, x, weight, bias, slots)
+
+
+_linear_relu.defvjp(_linear_relu_vjp_x, _linear_relu_vjp_weight, _linear_relu_vjp_bias)
 
 
 def relu_(x):

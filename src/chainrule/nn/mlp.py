@@ -6,11 +6,16 @@ import numpy
 
 from chainrule._core.tensor import raw
 from chainrule.errors import ShapeError
-from chainrule.nn.functional import as_dtype
+from chainrule.nn.functional import as_dtype, linear_relu
 from chainrule.nn.layers import ACTIVATIONS, Dropout, Linear, ReLU, Softmax
 from chainrule.nn.module import Module, Sequential
 
 OUTPUTS = ("logits", "softmax")
+
+
+def _fusable(layer, after):
+    """A Linear followed by ReLU(inplace=True): one `linear_relu` op, the same values."""
+    return type(layer) is Linear and type(after) is ReLU and after.inplace
 
 
 class MLP(Module):
@@ -76,8 +81,16 @@ class MLP(Module):
             raise ShapeError(f"MLP {'-'.join(map(str, self.sizes))} expects inputs with "
                              f"{self.sizes[0]} features, got shape {shape}")
         x = self.standardize(as_dtype(x, self.dtype))
-        for layer in self.layers.layers:
-            x = layer.forward(x)
+        layers = self.layers.layers
+        index = 0
+        while index < len(layers):
+            layer = layers[index]
+            if _fusable(layer, layers[index + 1] if index + 1 < len(layers) else None):
+                x = linear_relu(as_dtype(x, layer.weight.dtype), layer.weight, layer.bias)
+                index += 2
+            else:
+                x = layer.forward(x)
+                index += 1
         return x
 
     def standardize(self, x):
