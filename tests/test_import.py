@@ -75,3 +75,9 @@ def test_linalg_fft_and_statistics_ops_load_on_first_use():
     loaded, values = run_python(LAZY_OPS)
     assert loaded == "[]"
     assert values.split() == ["2.0", "1.0"]
+
+
+def test_import_chainrule_leaves_numpys_lazy_submodules_unloaded():
+    # numpy.fft loads on first use in NumPy 2; naming it in chainrule must not load it.
+    (loaded,) = run_python("import sys, numpy, chainrule; print('numpy.fft' in sys.modules)")
+    assert loaded == "False"

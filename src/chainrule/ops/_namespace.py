@@ -53,7 +53,7 @@ class TensorNamespace:
 
     def __getattr__(self, name):
         reference = getattr(self._numpy, name)
-        if name in _NUMPY_SUBMODULES and reference is _NUMPY_SUBMODULES[name]:
+        if name in _NUMPY_SUBMODULES:
             found = TensorNamespace(getattr(self._module, name), reference)
         elif isinstance(reference, numpy.ufunc):
             found = _on_tensors_ufunc(reference)

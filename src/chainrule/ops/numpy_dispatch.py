@@ -87,7 +87,9 @@ NON_DIFFERENTIABLE_FUNCTIONS = {
 }
 
 
-NUMPY_SUBMODULES = {"linalg": numpy.linalg, "fft": numpy.fft}
+NUMPY_SUBMODULES = ("linalg", "fft")
+"""NumPy's submodules with counterparts in other array modules (cupy.linalg, cupy.fft);
+named, not imported, so `import chainrule` does not load numpy.fft."""
 
 
 def same_function(function, module):
@@ -98,8 +100,9 @@ def same_function(function, module):
     name = function.__name__
     if getattr(numpy, name, None) is function:
         return getattr(module, name)
-    for sub_name, sub in NUMPY_SUBMODULES.items():
-        if getattr(sub, name, None) is function:
+    for sub_name in NUMPY_SUBMODULES:
+        sub = sys.modules.get(f"numpy.{sub_name}")
+        if sub is not None and getattr(sub, name, None) is function:
             return getattr(getattr(module, sub_name), name)
     raise TypeError(f"{function.__module__}.{name} has no counterpart in {module.__name__}")
 
