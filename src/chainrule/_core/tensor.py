@@ -46,11 +46,12 @@ class Tensor:
         self._version = 0
 
     @classmethod
-    def _from_op(cls, data, prim, args, kwargs, parents, containers=True):
+    def _from_op(cls, data, prim, args, kwargs, parents, containers=True, parent_nodes=False):
         """The Tensor of an op call; its Node keeps what `prim`'s VJP reads (`prim.saves`).
 
-        `args` (a list this call may change) and `parents`, pairs of position and Tensor;
-        `containers=False` says that no argument is a container holding a parent.
+        `args` is a list this call may change; `parents` pairs of position and Tensor (or
+        graph node, with `parent_nodes=True`); `containers=False` says that no argument is
+        a container holding a parent.
         """
         tensor = cls.__new__(cls)
         tensor.data = data = data if type(data) is _backend.ndarray else _backend.asarray(data)
@@ -58,14 +59,14 @@ class Tensor:
         tensor.grad = None
         tensor.name = None
         tensor._version = version = _in_place_writes[0]
-        keeps_ans, kept_args = prim.saves
-        if kept_args is not None:
-            for i, arg in enumerate(args):
-                if i not in kept_args and type(arg) not in _CONTAINERS:
-                    args[i] = DROPPED
+        for i in prim.unsaved(len(args)):
+            if type(args[i]) not in _CONTAINERS:
+                args[i] = DROPPED
+        if not parent_nodes:
+            parents = [(i, parent._node or parent) for i, parent in parents]
         tensor._node = Node(
-            prim, args, kwargs, tuple([(i, parent._node or parent) for i, parent in parents]),
-            data if keeps_ans else DROPPED, data.shape, data.dtype, version, containers,
+            prim, args, kwargs, parents, data if prim.saves[0] else DROPPED, data.shape,
+            data.dtype, version, containers,
         )
         return tensor
 

@@ -62,7 +62,7 @@ class Primitive:
 
     __slots__ = (
         "name", "forward", "vjps", "vjp_argnum", "constant_args", "_saves", "_declared",
-        "__dict__",
+        "_unsaved", "__dict__",
     )
 
     def __init__(self, forward, name=None, numpy=None):
@@ -73,6 +73,7 @@ class Primitive:
         self.constant_args = set()
         self._saves = None
         self._declared = {}
+        self._unsaved = {}
         self.__doc__ = forward.__doc__
         self.__wrapped__ = forward
         for numpy_function in numpy if isinstance(numpy, (tuple, list)) else [numpy]:
@@ -102,6 +103,7 @@ class Primitive:
                 self.constant_args.discard(position)
                 self._declared[position] = saves
         self._saves = None
+        self._unsaved = {}
         return vjps[0] if len(vjps) == 1 else None
 
     def defvjp_argnum(self, vjp, saves=None):
@@ -109,6 +111,7 @@ class Primitive:
         self.vjp_argnum = vjp
         self._declared["argnum"] = saves
         self._saves = None
+        self._unsaved = {}
         return vjp
 
     @property
@@ -129,6 +132,16 @@ class Primitive:
             self._saves = (keeps_ans, None if kept is None else frozenset(kept))
         return self._saves
 
+    def unsaved(self, count):
+        """The positions among `count` arguments that a node of this op does not keep."""
+        found = self._unsaved.get(count)
+        if found is None:
+            kept = self.saves[1]
+            found = self._unsaved[count] = (
+                () if kept is None else tuple(i for i in range(count) if i not in kept)
+            )
+        return found
+
     def __call__(self, *args, **kwargs):
         if kwargs and any(isinstance(value, Tensor) for value in kwargs.values()):
             names = [name for name, value in kwargs.items() if isinstance(value, Tensor)]
@@ -146,7 +159,7 @@ class Primitive:
                 has_tensor = True
                 raw_args[i] = arg.data
                 if arg.requires_grad and i not in constant_args:
-                    parents.append((i, arg))
+                    parents.append((i, arg._node or arg))
             elif type(arg) in _CONTAINERS and holds_tensor(arg):
                 has_tensor = True
                 raw_args[i] = tree_map(raw, arg)
@@ -170,7 +183,8 @@ class Primitive:
             if recorded:
                 for i, container in recorded.items():
                     raw_args[i] = container
-            node = Tensor._from_op(ans, self, raw_args, kwargs, parents, recorded is not None)
+            node = Tensor._from_op(ans, self, raw_args, kwargs, parents, recorded is not None,
+                                   parent_nodes=True)
             if modes.anomaly:
                 node._node._trace = anomaly.user_frame()
             return node
@@ -298,7 +312,7 @@ def _add_leaf_parents(position, container, parents):
     for leaf in tree_flatten(container)[0]:
         if isinstance(leaf, Tensor) and leaf.requires_grad and id(leaf) not in added:
             added.add(id(leaf))
-            parents.append((position, leaf))
+            parents.append((position, leaf._node or leaf))
     return bool(added)
 
 
