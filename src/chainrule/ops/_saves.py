@@ -9,9 +9,6 @@ captured by an inner function, `*args`, a callable without code) counts as read.
 import dis
 import inspect
 
-_READS = {"LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_FAST_AND_CLEAR", "LOAD_DEREF",
-          "LOAD_CLOSURE", "LOAD_FAST_LOAD_FAST", "DELETE_FAST"}
-
 
 def reads_of(function, skip):
     """(reads the output, positions of the inputs read, or None for all of them).
@@ -27,7 +24,9 @@ def reads_of(function, skip):
         return True, None
     read = set(code.co_cellvars)
     for instruction in dis.get_instructions(code):
-        if instruction.opname in _READS:
+        # Any load of a local (LOAD_FAST and its 3.12-3.14 variants, LOAD_DEREF, a fused
+        # STORE_FAST_LOAD_FAST): an opcode added by a later Python is read, not missed.
+        if "LOAD" in instruction.opname or instruction.opname == "DELETE_FAST":
             value = instruction.argval
             read.update(value if isinstance(value, tuple) else (value,))
     if "locals" in code.co_names or "vars" in code.co_names:
