@@ -11,13 +11,13 @@ derivatives the other tests check against finite differences.
 
 import numpy as np
 import pytest
+
+import chainrule as cr
 import test_fft
 import test_linalg_gradients as linalg_tables
 import test_numpy_coverage as coverage
 import test_ops_gradients as ops_tables
 from strict_array import StrictArray, to_host, to_strict, use_strict_device
-
-import chainrule as cr
 
 RNG = np.random.default_rng(7)
 
