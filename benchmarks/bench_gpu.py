@@ -33,6 +33,7 @@ import chainrule as cr  # noqa: E402
 from chainrule import _backend  # noqa: E402
 from chainrule.data import load_dataset, to_float  # noqa: E402
 from chainrule.training import evaluate  # noqa: E402
+from mnist_setup import epoch_orders, initial_weights  # noqa: E402
 
 LR = 1e-3
 WARMUP_STEPS = 20
@@ -52,21 +53,6 @@ def parse_arguments(argv=None):
     parser.add_argument("--train-size", type=int, default=None,
                         help="train on the first N images only (default: all 60000)")
     return parser.parse_args(argv)
-
-
-def initial_weights():
-    """He-initialised (W1, b1, W2, b2), W as (out, in), from a fixed seed."""
-    rng = np.random.default_rng(0)
-    return [(rng.standard_normal((512, 784)) * np.sqrt(2 / 784)).astype(np.float32),
-            np.zeros(512, np.float32),
-            (rng.standard_normal((10, 512)) * np.sqrt(2 / 512)).astype(np.float32),
-            np.zeros(10, np.float32)]
-
-
-def epoch_orders(count, rounds):
-    """One shuffled order per round (plus one for the warm-up), the same for both."""
-    rng = np.random.default_rng(1)
-    return [rng.permutation(count) for _ in range(rounds + 1)]
 
 
 class Chainrule:

@@ -48,6 +48,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 import chainrule as cr  # noqa: E402
 from chainrule.data import load_dataset, to_float  # noqa: E402
+from mnist_setup import epoch_orders, initial_weights  # noqa: E402
 
 WARMUP_STEPS = 30
 """Untimed steps before the first round: compiled kernels loaded, buffers allocated."""
@@ -57,21 +58,6 @@ BUSY_LOAD = 0.5
 """A 1-minute load average above this before the start means other work shares the cores."""
 LR = {"sgd": 0.1, "adam": 1e-3}
 BETA1, BETA2, EPS = 0.9, 0.999, 1e-8
-
-
-def initial_weights():
-    """He-initialised (W1, b1, W2, b2), W as (out, in), from a fixed seed."""
-    rng = np.random.default_rng(0)
-    return [(rng.standard_normal((512, 784)) * np.sqrt(2 / 784)).astype(np.float32),
-            np.zeros(512, np.float32),
-            (rng.standard_normal((10, 512)) * np.sqrt(2 / 512)).astype(np.float32),
-            np.zeros(10, np.float32)]
-
-
-def epoch_orders(count, rounds):
-    """One shuffled order per round (plus one for the warm-up), the same for everyone."""
-    rng = np.random.default_rng(1)
-    return [rng.permutation(count) for _ in range(rounds + 1)]
 
 
 def run_chainrule(images, labels, optimizer_name, batch_size):

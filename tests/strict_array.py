@@ -313,13 +313,18 @@ BACKEND = _backend.Backend(
 
 
 @contextlib.contextmanager
+def registered(backend):
+    """`backend` registered (its device named) for the duration of the block."""
+    _backend.register_backend(backend)
+    try:
+        yield backend
+    finally:
+        _backend.unregister_backend(backend.device)
+
+
 def use_strict_device():
     """Register the "strict" device for the duration of the block."""
-    _backend.register_backend(BACKEND)
-    try:
-        yield BACKEND
-    finally:
-        _backend.unregister_backend("strict")
+    return registered(BACKEND)
 
 
 def to_strict(value):

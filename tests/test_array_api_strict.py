@@ -18,13 +18,12 @@ raise on an operand that is not one of its arrays (`images @ w1` with a Tensor `
 instead of deferring to the Tensor's reflected operator as NumPy's and CuPy's do.
 """
 
-import contextlib
-
 import numpy as np
 import pytest
 
 import chainrule as cr
 from chainrule import _backend
+from strict_array import registered
 
 xs = pytest.importorskip("array_api_strict")
 
@@ -39,14 +38,9 @@ BACKEND = _backend.Backend(
 )
 
 
-@contextlib.contextmanager
 def use_array_api_strict():
     """Register array-api-strict as the device "array_api_strict" for the block."""
-    _backend.register_backend(BACKEND)
-    try:
-        yield BACKEND
-    finally:
-        _backend.unregister_backend("array_api_strict")
+    return registered(BACKEND)
 
 
 def to_host(value):
