@@ -131,7 +131,7 @@ class Tensor:
             return self
         from chainrule.ops.devices import to_device
 
-        return to_device(self, str(device))
+        return to_device(self, str(device), self.device)
 
     def cpu(self):
         """`self.to("cpu")`."""

@@ -5,11 +5,14 @@ from chainrule.ops._primitive import primitive
 
 
 @primitive
-def to_device(x, device):
-    """`x`'s values on `device` ("cpu", "cuda", ...)."""
+def to_device(x, device, source):
+    """`x`'s values (on device `source`) on `device` ("cpu", "cuda", ...).
+
+    The source device is an argument, so the node of a move keeps no copy of its input.
+    """
     return _backend.to_device(x, device)
 
 
 @to_device.defvjp
-def _(g, ans, x, device):
-    return to_device(g, _backend.device_of(x))
+def _(g, ans, x, device, source):
+    return to_device(g, source, device)
