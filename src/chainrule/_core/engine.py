@@ -83,7 +83,7 @@ def _walk(order, cotangents, wanted, reached, leaves, create_graph, quiet):
             version = node._version
             for _, parent in node._parents:
                 if parent._version > version and type(parent) is not Node:
-                    _check_inputs_unchanged(node)
+                    raise _changed_input(node, parent)
             batch_ndim = cotangent.ndim - len(node.shape)
             for parent, parent_cotangent in node._prim.vjp(
                 node, cotangent, batch_ndim, create_graph
@@ -100,16 +100,14 @@ def _walk(order, cotangents, wanted, reached, leaves, create_graph, quiet):
                     cotangents[pkey] = previous + parent_cotangent
 
 
-def _check_inputs_unchanged(node):
-    """Raise if an input leaf of `node` was updated in place after `node` was recorded: its
+def _changed_input(node, leaf):
+    """The error for an input leaf of `node` updated in place after `node` was recorded: its
     VJP would mix the old graph with the new values (PyTorch raises here too)."""
-    for _, parent in node._parents:
-        if parent._version > node._version and not parent._parents:
-            raise GradientError(
-                f"{node._prim.name}: an input of shape {parent.shape} was updated in place "
-                "(an optimiser step, load_state_dict) after this op was recorded, so its gradient "
-                "would use the new values: run the forward pass again after the step"
-            )
+    return GradientError(
+        f"{node._prim.name}: an input of shape {leaf.shape} was updated in place "
+        "(an optimiser step, load_state_dict) after this op was recorded, so its gradient "
+        "would use the new values: run the forward pass again after the step"
+    )
 
 
 def _leading_to(order, wanted):
