@@ -5,7 +5,6 @@ import os
 import sys
 
 from chainrule import _backend
-from chainrule._core.node import DROPPED
 from chainrule._core.tensor import raw
 from chainrule.errors import AnomalyError
 
@@ -47,25 +46,24 @@ def _describe(frame, with_layer=False):
     return f"{frame.f_code.co_filename}:{frame.f_lineno}: {code}{where}"
 
 
-def _is_finite(value):
+def all_finite(value):
+    """True when every value of an array or Tensor (on any device) is finite."""
     array = raw(value)
     module = _backend.array_module(array)
     return bool(module.all(module.isfinite(array)))
 
 
 def _shapes(args):
-    return ", ".join(
-        str(tuple(a.shape)) for a in args if a is not DROPPED and hasattr(a, "shape")
-    )
+    return ", ".join(str(tuple(a.shape)) for a in args if hasattr(a, "shape"))
 
 
 def check_output(prim, raw_args, ans):
     """Forward check: raise if op `prim` gave a NaN or inf (saying whether it made it)."""
-    if getattr(ans, "dtype", None) is None or ans.dtype.kind not in "fc" or _is_finite(ans):
+    if getattr(ans, "dtype", None) is None or ans.dtype.kind not in "fc" or all_finite(ans):
         return
     bad_inputs = [
         str(tuple(a.shape)) for a in raw_args
-        if getattr(a, "dtype", None) is not None and a.dtype.kind in "fc" and not _is_finite(a)
+        if getattr(a, "dtype", None) is not None and a.dtype.kind in "fc" and not all_finite(a)
     ]
     cause = (
         f"received a non-finite input (shape {', '.join(bad_inputs)}) that no recorded op made"
@@ -79,7 +77,7 @@ def check_output(prim, raw_args, ans):
 
 def check_gradient(node, parent, cotangent):
     """Backward check: raise if the VJP of `node`'s op gave a NaN or inf gradient."""
-    if _is_finite(cotangent):
+    if all_finite(cotangent):
         return
     where = node._trace or "<line not recorded: the op ran outside detect_anomaly>"
     raise AnomalyError(

@@ -18,6 +18,7 @@ import time
 import numpy as np
 
 from chainrule import _backend
+from chainrule._core.anomaly import all_finite
 from chainrule._core.modes import detect_anomaly as anomaly_mode
 from chainrule._core.tensor import raw
 from chainrule.data import Batches
@@ -265,9 +266,9 @@ class Trainer:
 
     def _save(self, shuffle_state):
         """Write the checkpoint; refuse (keeping the last good one) if a weight is not finite."""
-        if not all(_finite(raw(p)) for p in self.model.parameters()):
+        if not all(all_finite(p) for p in self.model.parameters()):
             raise TrainingDiverged(self._divergence("a weight is NaN or infinite", self.epoch))
-        if not all(_finite(buffer) for buffers in self.optimizer.buffers.values()
+        if not all(all_finite(buffer) for buffers in self.optimizer.buffers.values()
                    for buffer in buffers):
             raise TrainingDiverged(self._divergence("an optimiser buffer is NaN or infinite",
                                                     self.epoch))
@@ -329,11 +330,6 @@ def _position(epoch, batch):
     if batch:
         return f"epoch {epoch + 1}, batch {batch}"
     return f"the end of epoch {epoch}" if epoch else "the start"
-
-
-def _finite(array):
-    """True when every value of `array` (on any device) is finite."""
-    return bool(_backend.array_module(array).isfinite(array).all())
 
 
 def _fresh_totals():
