@@ -26,13 +26,9 @@ from chainrule._core.modes import transforming as _transforming
 from chainrule._core.tensor import Tensor, is_differentiable_dtype, raw
 from chainrule._tree import tree_flatten, tree_map, tree_unflatten
 from chainrule.errors import GradientError
+from chainrule.ops._namespace import module_of
 from chainrule.ops.elementwise import identity
 from chainrule.ops.shape import broadcast_to, moveaxis, reshape
-
-
-def _module(value):
-    """The array module of a Tensor's or an array's values (NumPy for numbers)."""
-    return _backend.array_module(raw(value))
 
 
 def _as_input(value, where):
@@ -109,13 +105,13 @@ class _Trace:
     def finish(grad, node, batch_shape, create_graph):
         """One input's cotangent as the caller gets it: zeros if unreached, full shape."""
         if grad is None:
-            return _module(node).zeros(batch_shape + node.shape, dtype=node.dtype)
+            return module_of(node).zeros(batch_shape + node.shape, dtype=node.dtype)
         if isinstance(grad, Tensor) and not create_graph:
             grad = grad.data
         shape = batch_shape + node.shape
         if isinstance(grad, Tensor):
             return grad if grad.shape == shape else broadcast_to(grad, shape)
-        return engine.writable(_module(grad).broadcast_to(grad, shape))
+        return engine.writable(module_of(grad).broadcast_to(grad, shape))
 
     def pack(self, flat):
         """Per-input results back into the argument structure (a tuple for many argnums)."""
@@ -169,7 +165,7 @@ def _direction(value, like, where):
 
 def _seed_like(out):
     """The cotangent 1 for every element of `out` (grad of a scalar, or of sum(f))."""
-    return _module(out).ones_like(raw(out))
+    return module_of(out).ones_like(raw(out))
 
 
 _PYTHON_VALUE_HINT = (
@@ -307,7 +303,7 @@ def _tangent_out(trace, out_leaves, tangents_flat, create_graph):
     tangent, node = next((t, n) for t, n in zip(tangents_flat, trace.inputs) if t is not None)
     batch = tuple(tangent.shape[: tangent.ndim - node.ndim])
     outs = [o for o in out_leaves if isinstance(o, Tensor) and o.requires_grad]
-    dummies = [Tensor(_module(o).zeros_like(o.data), requires_grad=True) for o in outs]
+    dummies = [Tensor(module_of(o).zeros_like(o.data), requires_grad=True) for o in outs]
     with enable_grad():
         cotangents = engine.backward(outs, dummies, trace.inputs, create_graph=True)
     roots, seeds = [], []
@@ -329,7 +325,7 @@ def _tangent_out(trace, out_leaves, tangents_flat, create_graph):
         else:
             data = _backend.asarray(raw(leaf), like=node.data)
             dtype = data.dtype if _backend.dtype_kind(data.dtype) in "fc" else numpy.float64
-            tangents_out.append(_module(data).zeros(batch + data.shape, dtype=dtype))
+            tangents_out.append(module_of(data).zeros(batch + data.shape, dtype=dtype))
     return tangents_out
 
 
@@ -354,7 +350,8 @@ def jvp(f, primals, tangents):
         _check_output(leaf, "jvp")
     create_graph = trace.create_graph or _any_in_graph(tangent_leaves)
     if not trace.inputs:
-        return trace.result(trace.out), tree_map(lambda o: _module(o).zeros_like(raw(o)), trace.out)
+        zeros = tree_map(lambda o: module_of(o).zeros_like(raw(o)), trace.out)
+        return trace.result(trace.out), zeros
     with _transforming():
         tangent_out = _tangent_out(trace, out_leaves, tangent_leaves, create_graph)
     return trace.result(trace.out), tree_unflatten(out_def, tangent_out)
@@ -391,7 +388,7 @@ def jacobian(f, argnums=0, mode="rev", holomorphic=False):
 def _reverse_rows(trace, out):
     """The Jacobian blocks d out / d input for every input, from one batched backward pass."""
     data = raw(out)
-    module = _module(data)
+    module = module_of(data)
     seed = module.reshape(module.eye(data.size, dtype=data.dtype), (data.size,) + data.shape)
     rows = trace.backward([out], [seed])
     return [reshape(r, data.shape + node.shape) for r, node in zip(rows, trace.inputs)]
@@ -400,7 +397,7 @@ def _reverse_rows(trace, out):
 def _forward_columns(trace, out_leaves, node):
     """The Jacobian blocks d out / d node for every output, from one-hot tangents for node."""
     tangents = [
-        _module(n).eye(n.size, dtype=n.dtype).reshape((n.size,) + n.shape) if n is node else None
+        module_of(n).eye(n.size, dtype=n.dtype).reshape((n.size,) + n.shape) if n is node else None
         for n in trace.inputs
     ]
     with _transforming():
@@ -434,7 +431,7 @@ def hvp(f, primals, vectors):
                 f"hvp: got {len(directions)} vector arrays for {len(grads)} primal arrays"
             )
         dtype = numpy.result_type(*[raw(g).dtype for g in grads])
-        total = _module(grads[0]).zeros((), dtype=dtype) if grads else numpy.zeros((), dtype)
+        total = module_of(grads[0]).zeros((), dtype=dtype) if grads else numpy.zeros((), dtype)
         for g, v in zip(grads, directions):
             total = total + (g * _direction(v, g, "hvp: vector")).sum()
         return total

@@ -15,6 +15,7 @@ import numpy
 from chainrule._backend import array_module
 from chainrule._core.modes import is_grad_enabled
 from chainrule._core.tensor import Tensor, raw_nested
+from chainrule._tree import tree_flatten
 from chainrule.errors import GradientError
 
 UFUNCS = {}
@@ -107,15 +108,6 @@ def same_function(function, module):
     raise TypeError(f"{function.__module__}.{name} has no counterpart in {module.__name__}")
 
 
-def _flat(values):
-    """The items of nested tuples and lists, for finding the arrays' module."""
-    for value in values:
-        if isinstance(value, (list, tuple)):
-            yield from _flat(value)
-        else:
-            yield value
-
-
 def register(numpy_function, op=None):
     """Route `numpy_function` (a ufunc or an array function) on Tensors to chainrule's `op`.
 
@@ -204,7 +196,7 @@ def array_function(func, args, kwargs):
         if func in WRITES_VALUES:
             _refuse_written_values(func, args, kwargs)
         arrays = raw_nested(args)
-        function = same_function(func, array_module(*_flat(arrays)))
+        function = same_function(func, array_module(*tree_flatten(arrays)[0]))
         return function(*arrays, **{k: raw_nested(v) for k, v in kwargs.items()})
     op = FUNCTIONS.get(func)
     if op is None:
