@@ -226,12 +226,7 @@ class Primitive:
                 parent_cotangent = rule(cotangent, ans, *args, **kwargs)
             if isinstance(parent_cotangent, Tensor):
                 parent_cotangent = parent_cotangent.data
-            shape = parent_cotangent.shape
-            if (shape[batch_ndim:] if batch_ndim else shape) != parent.shape:
-                parent_cotangent = unbroadcast(parent_cotangent, parent.shape, batch_ndim)
-            if parent_cotangent.dtype != parent.dtype:
-                parent_cotangent = match_input(parent_cotangent, parent)
-            out.append((parent, parent_cotangent))
+            out.append((parent, _fitted(parent_cotangent, parent, batch_ndim)))
         return out
 
     def _vjp_general(self, node, cotangent, batch_ndim, create_graph):
@@ -271,11 +266,7 @@ class Primitive:
                     continue
             if not create_graph and isinstance(parent_cotangent, Tensor):
                 parent_cotangent = parent_cotangent.data
-            if parent_cotangent.shape[batch_ndim:] != parent.shape:
-                parent_cotangent = unbroadcast(parent_cotangent, parent.shape, batch_ndim)
-            if parent_cotangent.dtype != parent.dtype:
-                parent_cotangent = match_input(parent_cotangent, parent)
-            out.append((parent, parent_cotangent))
+            out.append((parent, _fitted(parent_cotangent, parent, batch_ndim)))
         return out
 
     def missing_vjp(self, argnum):
@@ -293,6 +284,16 @@ class Primitive:
 
 
 _CONTAINERS = (tuple, list, dict)
+
+
+def _fitted(cotangent, parent, batch_ndim):
+    """A VJP's cotangent in its parent's shape (broadcasting undone) and dtype."""
+    shape = cotangent.shape
+    if (shape[batch_ndim:] if batch_ndim else shape) != parent.shape:
+        cotangent = unbroadcast(cotangent, parent.shape, batch_ndim)
+    if cotangent.dtype != parent.dtype:
+        cotangent = match_input(cotangent, parent)
+    return cotangent
 
 
 def _as_tensor(value, parent):
