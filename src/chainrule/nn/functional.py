@@ -78,9 +78,7 @@ def linear_relu(x, weight, bias=None):
 
 @primitive
 def _linear_relu(x, weight, bias, slots, saved):
-    out = x @ weight.T
-    if bias is not None:
-        out += bias
+    out = _linear.forward(x, weight, bias, slots)
     return _backend.array_module(out).maximum(out, 0, out=out)
 
 
