@@ -283,18 +283,10 @@ def _make_converter(function):
     def call(value, *args, **kwargs):
         if isinstance(value, StrictArray):
             return StrictArray(function(value._a, *args, **kwargs))
-        return StrictArray(numpy.asarray(function(_host_values(value), *args, **kwargs)))
+        return StrictArray(numpy.asarray(function(to_host(value), *args, **kwargs)))
 
     call.__name__ = function.__name__
     return call
-
-
-def _host_values(value):
-    if isinstance(value, StrictArray):
-        return value._a
-    if isinstance(value, (list, tuple)):
-        return type(value)(_host_values(item) for item in value)
-    return value
 
 
 strict = _StrictModule("strict", numpy)
