@@ -51,7 +51,9 @@ from chainrule.data import load_dataset, to_float  # noqa: E402
 from mnist_setup import epoch_orders, initial_weights  # noqa: E402
 
 WARMUP_STEPS = 30
-"""Untimed steps before the first round: compiled kernels loaded, buffers allocated."""
+"""Untimed steps before the first round: buffers allocated, and chainrule's compiled kernels
+(numba, which its first backward pass starts loading in the background) waited for, so
+the rounds time the steady state of every contender."""
 FLUSH_EVERY = 8
 """The hand-written Adam flushes subnormal moments every 8 steps, as chainrule's does."""
 BUSY_LOAD = 0.5
@@ -184,6 +186,7 @@ def worker(name):
             epochs[optimizer_name] = RUNNERS[name](images, labels, optimizer_name,
                                                    ARGS.batch_size)
             epochs[optimizer_name](orders[-1][: WARMUP_STEPS * ARGS.batch_size])
+            cr.optim.kernels.wait_for_compiled()
         epoch = epochs[optimizer_name]
         wall, cpu = time.perf_counter(), time.process_time()
         loss = epoch(orders[int(round_index)])

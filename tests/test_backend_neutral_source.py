@@ -42,6 +42,7 @@ HOST_SIDE = {
     ("ops/shape.py", "squeeze"): "the axis rules, on the memoryless probe",
     ("ops/shape.py", "arange"): "repeat's positions from host counts, then uploaded",
     ("ops/shape.py", "repeat"): "repeat's positions from host counts, then uploaded",
+    ("nn/_compiled.py", "zeros"): "the numba kernels' warm-up arrays",
     ("optim/_compiled.py", "sqrt"): "inside the numba kernel, NumPy arrays only",
     ("optim/_compiled.py", "zeros"): "the numba kernel's warm-up arrays",
     ("optim/kernels.py", "empty"): "the NumPy fallback kernel's scratch (NumPy arrays only)",

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import optim
+from chainrule import _kernels, optim
 from chainrule.optim import kernels
 
 HAS_NUMBA = importlib.util.find_spec("numba") is not None
@@ -30,8 +30,14 @@ def backend(request, monkeypatch):
     kernels.wait_for_compiled()  # the background load must not switch kernels mid-test
     module = kernels if request.param == "numpy" else importlib.import_module(
         "chainrule.optim._compiled")
-    monkeypatch.setattr(kernels, "_backend", module)
+    _serve(monkeypatch, module)
     return request.param
+
+
+def _serve(monkeypatch, module):
+    """Make `module` run the optimisers' float32/float64 updates (`kernels`: NumPy's)."""
+    monkeypatch.setitem(_kernels._modules, kernels.COMPILED,
+                        None if module is kernels else module)
 
 
 def _run(name, settings, dtype, steps=20):
@@ -81,7 +87,7 @@ def test_numba_and_numpy_kernels_give_the_same_bits(name, settings, dtype, monke
     kernels.backend()
     kernels.wait_for_compiled()
     for module in (kernels, importlib.import_module("chainrule.optim._compiled")):
-        monkeypatch.setattr(kernels, "_backend", module)
+        _serve(monkeypatch, module)
         results[module.__name__] = _run(name, settings, dtype)
     (weights, state), (other_weights, other_state) = results.values()
     for mine, theirs in zip(weights, other_weights):
@@ -132,27 +138,32 @@ def test_import_chainrule_and_building_an_optimiser_do_not_import_numba():
 def test_chainrule_kernels_numpy_forces_the_numpy_backend(monkeypatch):
     kernels.wait_for_compiled()
     monkeypatch.setenv("CHAINRULE_KERNELS", "numpy")
-    monkeypatch.setattr(kernels, "_backend", None)
-    monkeypatch.setattr(kernels, "_loader", None)
+    monkeypatch.setattr(_kernels, "_modules", {})
+    monkeypatch.setattr(_kernels, "_loaders", {})
     assert kernels.backend() is kernels
     assert not kernels.wait_for_compiled()
 
 
-def test_the_first_step_starts_loading_numba_and_it_serves_once_loaded():
+def test_the_first_backward_pass_starts_loading_numba_and_it_serves_once_loaded():
     if not HAS_NUMBA:
         pytest.skip("numba is not installed (pip install chainrule[fast])")
-    code = ("import sys, numpy as np, chainrule as cr\n"
+    code = ("import sys, time, numpy as np, chainrule as cr\n"
+            "from chainrule import _kernels\n"
             "from chainrule.optim import kernels\n"
             "model = cr.nn.MLP((4, 3, 2))\n"
             "optimizer = cr.optim.Adam(model.parameters())\n"
-            "cr.nn.functional.cross_entropy(model(np.ones((1, 4))), np.array([0])).backward()\n"
-            "before = 'numba' in sys.modules\n"
+            "loss = cr.nn.functional.cross_entropy(model(np.ones((1, 4))), np.array([0]))\n"
+            "time.sleep(0.2)\n"
+            "inference = 'numba' in sys.modules\n"
+            "loss.backward()\n"
             "optimizer.step()\n"
             "loaded = kernels.wait_for_compiled(timeout=120)\n"
-            "print(before, loaded, kernels.backend(np.dtype(np.float32)).__name__)\n")
+            "print(inference, loaded, kernels.backend(np.dtype(np.float32)).__name__,\n"
+            "      _kernels.loaded('chainrule.nn._compiled').__name__)\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
-    assert result.stdout.split() == ["False", "True", "chainrule.optim._compiled"]
+    assert result.stdout.split() == ["False", "True", "chainrule.optim._compiled",
+                                     "chainrule.nn._compiled"]
 
 
 def test_float16_parameters_are_updated_by_the_numpy_kernel():
@@ -175,7 +186,7 @@ def test_an_mlp_adam_step_through_the_public_api_is_one_kernel_call(monkeypatch)
 
     kernels.backend()
     kernels.wait_for_compiled()
-    monkeypatch.setattr(kernels, "_backend", Counting())
+    _serve(monkeypatch, Counting())
     model = cr.nn.MLP((6, 5, 3), rng=np.random.default_rng(0))
     optimizer = cr.optim.Adam(model.parameters())
     loss = cr.nn.functional.cross_entropy(model(np.ones((2, 6), np.float32)), np.array([0, 2]))

@@ -2,7 +2,7 @@
 
 import numpy
 
-from chainrule import _backend
+from chainrule import _backend, _kernels
 from chainrule.extend import Tensor, primitive, raw
 from chainrule.nn.losses import cross_entropy, mse_loss, nll_loss, tutorial_cross_entropy
 from chainrule.nn.parameter import gradient_out, slot_of
@@ -72,40 +72,88 @@ _linear.defvjp(_linear_vjp_x, _linear_vjp_weight, _linear_vjp_bias)
 def linear_relu(x, weight, bias=None):
     """relu(linear(x, weight, bias)) as one op: what an MLP's Linear and ReLU(inplace=True)
     compute, with one graph node instead of two (the ReLU is applied over the GEMM's
-    output in place; its backward pass takes the mask from that output)."""
+    output in place; its backward pass takes the mask from that output).
+
+    With numba's kernels loaded (`chainrule._kernels`; the first backward pass starts
+    loading them) the bias add and the ReLU are one pass over the GEMM's output, and the
+    backward pass masks the cotangent and sums the bias gradient in one pass, with the
+    same values as NumPy's passes.
+    """
     return _linear_relu(x, weight, bias, slots=(slot_of(weight), slot_of(bias)), saved={})
+
+
+COMPILED = "chainrule.nn._compiled"
+"""numba's fused passes for `linear_relu`."""
 
 
 @primitive
 def _linear_relu(x, weight, bias, slots, saved):
-    out = _linear.forward(x, weight, bias, slots)
+    out = _linear.forward(x, weight, None, slots)
+    kernels = _fitting(_kernels.loaded(COMPILED), out, bias)
+    if kernels is not None and out.ndim and bias.shape == out.shape[-1:]:
+        kernels.bias_relu(out.reshape(-1, out.shape[-1]), bias, out.dtype.type(0))
+        return out
+    if bias is not None:
+        out += bias
     return _backend.array_module(out).maximum(out, 0, out=out)
 
 
+def _fitting(kernels, *arrays):
+    """`kernels` when its passes are built for `arrays`: C-contiguous NumPy arrays of one
+    float32/float64 dtype; else None (NumPy's passes)."""
+    if kernels is None:
+        return None
+    dtype = arrays[0].dtype if type(arrays[0]) is numpy.ndarray else None
+    for array in arrays:
+        if (type(array) is not numpy.ndarray or array.dtype != dtype
+                or not array.flags.c_contiguous):
+            return None
+    return kernels if dtype.char in "fd" else None
+
+
 def _through_relu(g, ans, saved, last):
-    """g * (ans > 0), the cotangent of the pre-activation: made once per backward pass
-    and shared by the VJPs of x, the weight and the bias (`last` lets it go)."""
+    """(g * (ans > 0), its column sums or None): the cotangent of the pre-activation, made
+    once per backward pass and shared by the VJPs of x, the weight and the bias (`last`
+    lets it go). numba's pass also sums the bias gradient as it masks."""
     if isinstance(g, Tensor) or isinstance(ans, Tensor):
-        return g * (ans > 0)
+        return g * (ans > 0), None
     found = saved.pop("through_relu", None) if last else saved.get("through_relu")
     if found is None or found[0] is not g:
-        found = (g, g * (ans > 0))
+        found = (g, *_relu_backward(g, ans))
         if not last:
             saved["through_relu"] = found
-    return found[1]
+    return found[1:]
+
+
+def _relu_backward(g, ans):
+    """g * (ans > 0), and its column sums when numba's pass made both at once (else None)."""
+    kernels = _fitting(_kernels.compiled(COMPILED), g, ans)
+    if kernels is None or g.ndim != 2 or ans.shape != g.shape:
+        return g * (ans > 0), None
+    ns = _backend.array_module(g)
+    masked, sums = ns.empty_like(g), ns.empty(g.shape[1], g.dtype)
+    kernels.relu_backward(g, ans, g.dtype.type(0), masked, sums)
+    return masked, sums
 
 
 def _linear_relu_vjp_x(g, ans, x, weight, bias, slots, saved):
-    return _linear_vjp_x(_through_relu(g, ans, saved, False), ans, x, weight, bias, slots)
+    return _linear_vjp_x(_through_relu(g, ans, saved, False)[0], ans, x, weight, bias, slots)
 
 
 def _linear_relu_vjp_weight(g, ans, x, weight, bias, slots, saved):
-    g = _through_relu(g, ans, saved, bias is None)
+    g = _through_relu(g, ans, saved, bias is None)[0]
     return _linear_vjp_weight(g, ans, x, weight, bias, slots)
 
 
 def _linear_relu_vjp_bias(g, ans, x, weight, bias, slots, saved):
-    return _linear_vjp_bias(_through_relu(g, ans, saved, True), ans, x, weight, bias, slots)
+    g, sums = _through_relu(g, ans, saved, True)
+    if sums is None:
+        return _linear_vjp_bias(g, ans, x, weight, bias, slots)
+    out = gradient_out(slots[1], sums)
+    if out is None:
+        return sums
+    _backend.array_module(out).copyto(out, sums)
+    return out
 
 
 _linear_relu.defvjp(_linear_relu_vjp_x, _linear_relu_vjp_weight, _linear_relu_vjp_bias)

@@ -5,9 +5,8 @@ when numba is installed (`pip install chainrule[fast]`, about 4x faster), else N
 chunks small enough to stay in cache; on another backend's arrays (CuPy) the same
 operations in one pass over the whole arrays with their own module. numba and NumPy do
 the same float operations in the same order, so they give the same bits, so which one ran
-a step never shows in the results. numba is never imported by `import chainrule`: the
-first step starts loading it in a background thread (import and compiled code from its
-cache, about 0.8 s) and NumPy serves the steps until it is ready.
+a step never shows in the results. The first step starts loading numba's kernels in a
+background thread (`chainrule._kernels`) and NumPy serves the steps until they are ready.
 `CHAINRULE_KERNELS=numpy` keeps the NumPy version.
 
 Where a gradient stays 0 (MNIST's blank border pixels) the moments decay geometrically
@@ -17,12 +16,12 @@ dtype's smallest normal number as 0 (such a value moves a weight by less than 1e
 step itself still uses the value computed.
 """
 
-import os
 import sys
 import threading
 
 import numpy
 
+from chainrule import _kernels
 from chainrule._backend import array_module
 
 FLUSH_EVERY = 8
@@ -35,10 +34,8 @@ COMPILED_DTYPES = "fd"
 """The dtypes (by character: float32, float64) the compiled kernels are built for; others
 (float16, complex) use NumPy's."""
 
-_backend = None
-"""What serves float32/float64 updates: None before the first step, then this module,
-then numba's once the background load has finished."""
-_loader = None
+COMPILED = "chainrule.optim._compiled"
+"""The numba kernels' module, loaded in the background by the first step."""
 
 
 def backend(dtype=None):
@@ -46,37 +43,13 @@ def backend(dtype=None):
     loading it), this one before that and for dtypes numba's kernels are not built for."""
     if dtype is not None and dtype.char not in COMPILED_DTYPES:
         return sys.modules[__name__]
-    if _backend is None:
-        _start_loading()
-    return _backend
+    return _kernels.compiled(COMPILED) or sys.modules[__name__]
 
 
 def wait_for_compiled(timeout=None):
-    """Wait for the background load of numba's kernels; True when they now serve updates."""
-    if _loader is not None:
-        _loader.join(timeout)
-    return _backend is not None and _backend is not sys.modules[__name__]
-
-
-def _start_loading():
-    global _backend, _loader
-    _backend = sys.modules[__name__]
-    if os.environ.get("CHAINRULE_KERNELS", "").lower() == "numpy":
-        return
-    _loader = threading.Thread(target=_load_compiled, name="chainrule-kernels")
-    _loader.start()
-
-
-def _load_compiled():
-    """Import numba's kernels and load their compiled code, then let them serve."""
-    global _backend
-    try:
-        from chainrule.optim import _compiled
-
-        _compiled.warm_up()
-    except Exception:  # no numba, or one that cannot build here: NumPy keeps serving
-        return
-    _backend = _compiled
+    """Wait for the background loads of numba's kernels; True when they now serve updates."""
+    _kernels.wait(timeout)
+    return _kernels.loaded(COMPILED) is not None
 
 
 def kernels_for(parameter):
