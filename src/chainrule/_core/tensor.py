@@ -191,7 +191,9 @@ class Tensor:
                     "no single gradient; see docs/core.md, Complex numbers), or take its "
                     "real part, abs or abs**2 first"
                 )
-            gradient = _backend.array_module(self.data).ones_like(self.data)
+            module = _backend.array_module(self.data)
+            gradient = (module.asarray(1, dtype=self.data.dtype) if not self.data.ndim
+                        else module.ones_like(self.data))
         elif isinstance(gradient, Tensor):
             gradient = gradient if create_graph else gradient.data
         else:

@@ -49,18 +49,17 @@ def labels_cross_entropy(logits, labels, reduction, saved):
     """-log softmax(logits)[..., label] per row (..., K), (...) -> (...), or its mean or sum.
 
     The training path: no one-hot target is built, and the softmax computed here is kept in
-    `saved` (a dict, one per call) for the backward pass, which turns it into the gradient
-    softmax - onehot in place.
+    `saved` (a dict, one per call) with the labels' flat positions (`picks`) for the
+    backward pass, which turns it into the gradient softmax - onehot in place.
     """
     ns = _backend.array_module(logits, labels)
     shifted = logits - logits.max(axis=-1, keepdims=True)
     probabilities = ns.exp(shifted)
     total = probabilities.sum(axis=-1, keepdims=True)
-    rows = shifted.reshape(-1, shifted.shape[-1])
-    picked = rows[ns.arange(len(rows)), labels.reshape(-1)].reshape(labels.shape)
-    losses = ns.log(total[..., 0]) - picked
+    picks = ns.arange(0, shifted.size, shifted.shape[-1]) + labels.reshape(-1)
+    losses = ns.log(total[..., 0]) - shifted.reshape(-1).take(picks).reshape(labels.shape)
     probabilities /= total
-    saved["probabilities"] = probabilities
+    saved["probabilities"], saved["picks"] = probabilities, picks
     if reduction == "none":
         return losses
     total_loss = losses.sum()
@@ -69,7 +68,7 @@ def labels_cross_entropy(logits, labels, reduction, saved):
 
 @labels_cross_entropy.defvjp
 def _(g, ans, logits, labels, reduction, saved):
-    probabilities = saved.pop("probabilities", None)
+    probabilities, picks = saved.pop("probabilities", None), saved.pop("picks", None)
     weight = g / labels.size if reduction == "mean" else g
     ns = namespace(g, logits, labels)
     if isinstance(logits, Tensor) or isinstance(g, Tensor) or g.ndim != ans.ndim \
@@ -78,9 +77,8 @@ def _(g, ans, logits, labels, reduction, saved):
         one_hot = (labels[..., None] == classes).astype(raw(logits).dtype)
         weight = ns.reshape(weight, weight.shape + (1,) * (logits.ndim - ans.ndim))
         return weight * (softmax(logits) - one_hot)
-    rows = probabilities.reshape(-1, probabilities.shape[-1])
-    rows[ns.arange(len(rows)), labels.reshape(-1)] -= 1
-    rows *= weight.reshape(-1, 1) if reduction == "none" else weight
+    probabilities.reshape(-1)[picks] -= 1
+    probabilities *= weight[..., None] if reduction == "none" else weight
     return probabilities
 
 

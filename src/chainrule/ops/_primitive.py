@@ -143,12 +143,9 @@ class Primitive:
         return found
 
     def __call__(self, *args, **kwargs):
-        if kwargs and any(isinstance(value, Tensor) for value in kwargs.values()):
-            names = [name for name, value in kwargs.items() if isinstance(value, Tensor)]
-            raise GradientError(
-                f"{self.name}: Tensor passed by keyword ({', '.join(names)}); pass it "
-                "positionally, so that its gradient is not silently dropped"
-            )
+        for value in kwargs.values():
+            if isinstance(value, Tensor):
+                raise self._keyword_tensor(kwargs)
         raw_args = list(args)
         parents = []
         has_tensor = False
@@ -189,6 +186,13 @@ class Primitive:
                 node._node._trace = anomaly.user_frame()
             return node
         return Tensor._constant(ans)
+
+    def _keyword_tensor(self, kwargs):
+        names = [name for name, value in kwargs.items() if isinstance(value, Tensor)]
+        return GradientError(
+            f"{self.name}: Tensor passed by keyword ({', '.join(names)}); pass it "
+            "positionally, so that its gradient is not silently dropped"
+        )
 
     def _opaque_forward(self, raw_args, kwargs):
         """The forward run as outside any transformation: a forward that calls `cr.vjp` or
