@@ -172,8 +172,6 @@ class Tensor:
         `create_graph=True` the gradients are Tensors that can be differentiated again.
         Gradients accumulate, as in PyTorch: reset them (`optimizer.zero_grad()`) per step.
         """
-        from chainrule._core.engine import accumulate_into_leaves
-
         if not self.requires_grad:
             raise GradientError(
                 "backward() on a tensor that does not require grad: none of its inputs "
@@ -203,7 +201,7 @@ class Tensor:
                 f"backward(): gradient has shape {tuple(gradient.shape)} but the tensor has "
                 f"shape {self.shape}"
             )
-        accumulate_into_leaves(self, gradient, create_graph)
+        _engine.accumulate_into_leaves(self, gradient, create_graph)
 
     def __array__(self, dtype=None, copy=None):
         if self.requires_grad and modes.grad_enabled:
@@ -352,3 +350,7 @@ def holds_tensor(value):
     if isinstance(value, dict):
         return any(holds_tensor(item) for item in value.values())
     return False
+
+
+# The engine walks Tensors, so it is imported last, once everything it names exists here.
+from chainrule._core import engine as _engine  # noqa: E402

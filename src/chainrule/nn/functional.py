@@ -91,7 +91,7 @@ def _linear_relu(x, weight, bias, slots, saved):
     out = _linear.forward(x, weight, None, slots)
     kernels = _fitting(_kernels.loaded(COMPILED), out, bias)
     if kernels is not None and out.ndim and bias.shape == out.shape[-1:]:
-        kernels.bias_relu(out.reshape(-1, out.shape[-1]), bias, out.dtype.type(0))
+        kernels.bias_relu(out.reshape(-1, out.shape[-1]), bias)
         return out
     if bias is not None:
         out += bias
@@ -132,7 +132,7 @@ def _relu_backward(g, ans):
         return g * (ans > 0), None
     ns = _backend.array_module(g)
     masked, sums = ns.empty_like(g), ns.empty(g.shape[1], g.dtype)
-    kernels.relu_backward(g, ans, g.dtype.type(0), masked, sums)
+    kernels.relu_backward(g, ans, masked, sums)
     return masked, sums
 
 
