@@ -9,6 +9,9 @@ the medians, the median of the per-round ratios, and the load average at start a
 
     python benchmarks/bench_mnist_epoch.py --threads 2 --rounds 5     # about 1 minute
 
+With `--slices 4` the contenders take turns every quarter epoch instead (an epoch's time is
+the sum of its quarters), which spreads a shared machine's slow moments more evenly.
+
 chainrule runs through its public API only (`cr.nn.MLP`, `cr.optim.Adam`/`SGD`,
 `cr.nn.functional.cross_entropy`, `.backward()`). The goal (issue 12): Adam epoch <= 0.8x
 PyTorch eager, SGD epoch <= 1.0x hand-written NumPy, on a quiet machine.
@@ -29,6 +32,10 @@ def parse_arguments(argv=None):
         Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"))
     parser.add_argument("--threads", type=int, default=2, help="BLAS/torch threads (default 2)")
     parser.add_argument("--rounds", type=int, default=5, help="timed epochs per contender")
+    parser.add_argument("--slices", type=int, default=1,
+                        help="take turns every 1/SLICES of an epoch instead of every epoch "
+                             "(an epoch's time is the sum of its slices): finer turns share "
+                             "a shared machine's slow moments out more evenly")
     parser.add_argument("--optimizer", choices=("sgd", "adam", "both"), default="both")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--only", nargs="*", choices=("chainrule", "pytorch", "numpy"),
@@ -181,7 +188,7 @@ def worker(name):
     orders = epoch_orders(len(images), ARGS.rounds)
     epochs = {}
     for line in sys.stdin:
-        optimizer_name, round_index = line.split()
+        optimizer_name, round_index, part = line.split()
         if optimizer_name not in epochs:
             epochs[optimizer_name] = RUNNERS[name](images, labels, optimizer_name,
                                                    ARGS.batch_size)
@@ -189,20 +196,27 @@ def worker(name):
             cr.optim.kernels.wait_for_compiled()
         epoch = epochs[optimizer_name]
         wall, cpu = time.perf_counter(), time.process_time()
-        loss = epoch(orders[int(round_index)])
+        loss = epoch(_slice(orders[int(round_index)], int(part)))
         print(f"{time.perf_counter() - wall} {time.process_time() - cpu} {loss}", flush=True)
+
+
+def _slice(order, part):
+    """Slice `part` of ARGS.slices of an epoch's order, cut between mini-batches."""
+    steps = -(-len(order) // ARGS.batch_size)
+    start, stop = (steps * index // ARGS.slices for index in (part, part + 1))
+    return order[start * ARGS.batch_size : stop * ARGS.batch_size]
 
 
 def start_worker(name):
     command = [sys.executable, __file__, "--worker", name, "--threads", str(ARGS.threads),
                "--rounds", str(ARGS.rounds), "--batch-size", str(ARGS.batch_size),
-               "--data-dir", ARGS.data_dir]
+               "--slices", str(ARGS.slices), "--data-dir", ARGS.data_dir]
     return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
 
-def ask(process, optimizer_name, round_index):
-    """One epoch from a worker: (wall seconds, CPU seconds, last loss)."""
-    process.stdin.write(f"{optimizer_name} {round_index}\n")
+def ask(process, optimizer_name, round_index, part):
+    """One slice of an epoch from a worker: (wall seconds, CPU seconds, last loss)."""
+    process.stdin.write(f"{optimizer_name} {round_index} {part}\n")
     process.stdin.flush()
     answer = process.stdout.readline()
     if not answer:
@@ -226,8 +240,9 @@ def main():
             print("PyTorch is not installed; skipping it (pip install torch==2.13.0)")
             names.remove("pytorch")
     optimizers = ("sgd", "adam") if ARGS.optimizer == "both" else (ARGS.optimizer,)
+    turns = "epoch by epoch" if ARGS.slices == 1 else f"every 1/{ARGS.slices} epoch"
     print(f"MNIST 784-512-10 ReLU, batch {ARGS.batch_size}, float32, {ARGS.threads} threads, "
-          f"{ARGS.rounds} rounds, one process per contender, taking turns epoch by epoch")
+          f"{ARGS.rounds} rounds, one process per contender, taking turns {turns}")
     start_load = load_line("start")
     print(start_load)
     if os.getloadavg()[0] > BUSY_LOAD:
@@ -239,9 +254,14 @@ def main():
             results = {name: [] for name in names}
             for round_index in range(ARGS.rounds):
                 turn = names[round_index % len(names):] + names[: round_index % len(names)]
-                for name in turn:
-                    results[name].append(ask(workers[name], optimizer_name, round_index))
-                    time.sleep(0.2)  # let the last one's spinning threads go to sleep
+                parts = {name: [] for name in names}
+                for part in range(ARGS.slices):
+                    for name in turn:
+                        parts[name].append(ask(workers[name], optimizer_name, round_index, part))
+                        time.sleep(0.2)  # let the last one's spinning threads go to sleep
+                for name, slices in parts.items():
+                    results[name].append((sum(wall for wall, _, _ in slices),
+                                          sum(cpu for _, cpu, _ in slices), slices[-1][2]))
             report(optimizer_name, results)
     finally:
         for process in workers.values():

@@ -216,7 +216,8 @@ def _greyscale(pixels, path):
 
 
 def _grey_band(pixels, scale, path):
-    values = np.asarray(pixels, dtype=np.float32) / np.float32(scale)
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN and inf are refused next
+        values = np.asarray(pixels, dtype=np.float32) / np.float32(scale)
     if not np.isfinite(values).all():
         raise DataError(f"{path}: holds NaN or infinite values")
     if values.ndim == 2:
