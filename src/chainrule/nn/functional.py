@@ -74,16 +74,17 @@ def linear_relu(x, weight, bias=None):
     compute, with one graph node instead of two (the ReLU is applied over the GEMM's
     output in place; its backward pass takes the mask from that output).
 
-    With numba's kernels loaded (`chainrule._kernels`; the first backward pass starts
-    loading them) the bias add and the ReLU are one pass over the GEMM's output, and the
-    backward pass masks the cotangent and sums the bias gradient in one pass, with the
-    same values as NumPy's passes.
+    With numba's kernels loaded (`chainrule._kernels`; the first optimiser step starts
+    loading them, so gradients taken outside training never load numba) the bias add and
+    the ReLU are one pass over the GEMM's output, and the backward pass masks the
+    cotangent and sums the bias gradient in one pass, with the same values as NumPy's
+    passes.
     """
     return _linear_relu(x, weight, bias, slots=(slot_of(weight), slot_of(bias)), saved={})
 
 
 COMPILED = "chainrule.nn._compiled"
-"""numba's fused passes for `linear_relu`."""
+"""numba's fused passes for `linear_relu` (loaded by the first optimiser step)."""
 
 
 @primitive
@@ -127,7 +128,7 @@ def _through_relu(g, ans, saved, last):
 
 def _relu_backward(g, ans):
     """g * (ans > 0), and its column sums when numba's pass made both at once (else None)."""
-    kernels = _fitting(_kernels.compiled(COMPILED), g, ans)
+    kernels = _fitting(_kernels.loaded(COMPILED), g, ans)
     if kernels is None or g.ndim != 2 or ans.shape != g.shape:
         return g * (ans > 0), None
     ns = _backend.array_module(g)

@@ -23,6 +23,7 @@ import numpy
 
 from chainrule import _kernels
 from chainrule._backend import array_module
+from chainrule.nn import functional
 
 FLUSH_EVERY = 8
 """Steps between the passes that flush subnormal state values to 0."""
@@ -37,13 +38,22 @@ COMPILED_DTYPES = "fd"
 COMPILED = "chainrule.optim._compiled"
 """The numba kernels' module, loaded in the background by the first step."""
 
+TRAINING = (COMPILED, functional.COMPILED)
+"""What the first step starts loading: these kernels, and the layers' (`linear_relu`'s
+passes), which pay only when training, so a gradient taken outside it never loads numba."""
+
 
 def backend(dtype=None):
     """The module that runs updates of `dtype`: numba's once loaded (the first call starts
-    loading it), this one before that and for dtypes numba's kernels are not built for."""
+    loading it and the layers' kernels), this one before that and for dtypes numba's
+    kernels are not built for."""
     if dtype is not None and dtype.char not in COMPILED_DTYPES:
         return sys.modules[__name__]
-    return _kernels.compiled(COMPILED) or sys.modules[__name__]
+    module = _kernels.loaded(COMPILED)
+    if module is None:
+        for name in TRAINING:
+            _kernels.compiled(name)  # starts its load the first time
+    return module or sys.modules[__name__]
 
 
 def wait_for_compiled(timeout=None):
