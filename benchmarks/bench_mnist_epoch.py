@@ -10,7 +10,9 @@ the medians, the median of the per-round ratios, and the load average at start a
     python benchmarks/bench_mnist_epoch.py --threads 2 --rounds 5     # about 1 minute
 
 With `--slices 4` the contenders take turns every quarter epoch instead (an epoch's time is
-the sum of its quarters), which spreads a shared machine's slow moments more evenly.
+the sum of its quarters), which spreads a shared machine's slow moments more evenly;
+`--same-process --slices 8` runs chainrule and the hand-written NumPy loop in this one
+process (the same BLAS; no PyTorch), taking turns every 1/8 epoch.
 
 chainrule runs through its public API only (`cr.nn.MLP`, `cr.optim.Adam`/`SGD`,
 `cr.nn.functional.cross_entropy`, `.backward()`). The goal (issue 12): Adam epoch <= 0.8x
@@ -40,6 +42,10 @@ def parse_arguments(argv=None):
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--only", nargs="*", choices=("chainrule", "pytorch", "numpy"),
                         default=("chainrule", "pytorch", "numpy"))
+    parser.add_argument("--same-process", action="store_true",
+                        help="run chainrule and hand-written NumPy in this one process (they "
+                             "share one BLAS; PyTorch is left out: its threads and "
+                             "OpenBLAS's starve each other in one process)")
     parser.add_argument("--worker", choices=("chainrule", "pytorch", "numpy"),
                         help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -180,24 +186,38 @@ def run_numpy(images, labels, optimizer_name, batch_size):
 RUNNERS = {"chainrule": run_chainrule, "pytorch": run_pytorch, "numpy": run_numpy}
 
 
+class Contender:
+    """One contender's training, epoch slices on request, from the same weights and orders."""
+
+    def __init__(self, name):
+        data = load_dataset("mnist", ARGS.data_dir, download=False, progress=False)
+        self.name = name
+        self.images = to_float(data.train_images)
+        self.labels = data.train_labels.astype(np.int64)
+        self.orders = epoch_orders(len(self.images), ARGS.rounds)
+        self.epochs = {}
+
+    def run(self, optimizer_name, round_index, part):
+        """Train slice `part` of round `round_index`'s epoch: (wall s, CPU s, last loss)."""
+        if optimizer_name not in self.epochs:
+            epoch = RUNNERS[self.name](self.images, self.labels, optimizer_name,
+                                       ARGS.batch_size)
+            epoch(self.orders[-1][: WARMUP_STEPS * ARGS.batch_size])
+            cr.optim.kernels.wait_for_compiled()
+            self.epochs[optimizer_name] = epoch
+        wall, cpu = time.perf_counter(), time.process_time()
+        loss = self.epochs[optimizer_name](_slice(self.orders[round_index], part))
+        return time.perf_counter() - wall, time.process_time() - cpu, loss
+
+
 def worker(name):
-    """Serve epochs on request: read "OPTIMIZER ROUND" lines, answer "seconds cpu loss"."""
-    data = load_dataset("mnist", ARGS.data_dir, download=False, progress=False)
-    images = to_float(data.train_images)
-    labels = data.train_labels.astype(np.int64)
-    orders = epoch_orders(len(images), ARGS.rounds)
-    epochs = {}
+    """Serve epoch slices on request: read "OPTIMIZER ROUND PART" lines, answer
+    "seconds cpu loss"."""
+    contender = Contender(name)
     for line in sys.stdin:
         optimizer_name, round_index, part = line.split()
-        if optimizer_name not in epochs:
-            epochs[optimizer_name] = RUNNERS[name](images, labels, optimizer_name,
-                                                   ARGS.batch_size)
-            epochs[optimizer_name](orders[-1][: WARMUP_STEPS * ARGS.batch_size])
-            cr.optim.kernels.wait_for_compiled()
-        epoch = epochs[optimizer_name]
-        wall, cpu = time.perf_counter(), time.process_time()
-        loss = epoch(_slice(orders[int(round_index)], int(part)))
-        print(f"{time.perf_counter() - wall} {time.process_time() - cpu} {loss}", flush=True)
+        wall, cpu, loss = contender.run(optimizer_name, int(round_index), int(part))
+        print(f"{wall} {cpu} {loss}", flush=True)
 
 
 def _slice(order, part):
@@ -215,7 +235,10 @@ def start_worker(name):
 
 
 def ask(process, optimizer_name, round_index, part):
-    """One slice of an epoch from a worker: (wall seconds, CPU seconds, last loss)."""
+    """One slice of an epoch from a worker process or an in-process Contender: (wall
+    seconds, CPU seconds, last loss)."""
+    if isinstance(process, Contender):
+        return process.run(optimizer_name, round_index, part)
     process.stdin.write(f"{optimizer_name} {round_index} {part}\n")
     process.stdin.flush()
     answer = process.stdout.readline()
@@ -239,16 +262,20 @@ def main():
         except ImportError:
             print("PyTorch is not installed; skipping it (pip install torch==2.13.0)")
             names.remove("pytorch")
+    if ARGS.same_process and "pytorch" in names:
+        names.remove("pytorch")
     optimizers = ("sgd", "adam") if ARGS.optimizer == "both" else (ARGS.optimizer,)
     turns = "epoch by epoch" if ARGS.slices == 1 else f"every 1/{ARGS.slices} epoch"
+    where = "all in this process" if ARGS.same_process else "one process per contender"
     print(f"MNIST 784-512-10 ReLU, batch {ARGS.batch_size}, float32, {ARGS.threads} threads, "
-          f"{ARGS.rounds} rounds, one process per contender, taking turns {turns}")
+          f"{ARGS.rounds} rounds, {where}, taking turns {turns}")
     start_load = load_line("start")
     print(start_load)
     if os.getloadavg()[0] > BUSY_LOAD:
         print(f"WARNING: the machine is busy (1-minute load {os.getloadavg()[0]:.2f} > "
               f"{BUSY_LOAD}); compare ratios only, or run again when it is quiet")
-    workers = {name: start_worker(name) for name in names}
+    workers = {name: Contender(name) if ARGS.same_process else start_worker(name)
+               for name in names}
     try:
         for optimizer_name in optimizers:
             results = {name: [] for name in names}
@@ -258,15 +285,17 @@ def main():
                 for part in range(ARGS.slices):
                     for name in turn:
                         parts[name].append(ask(workers[name], optimizer_name, round_index, part))
-                        time.sleep(0.2)  # let the last one's spinning threads go to sleep
+                        if not ARGS.same_process:
+                            time.sleep(0.2)  # let the last one's spinning threads sleep
                 for name, slices in parts.items():
                     results[name].append((sum(wall for wall, _, _ in slices),
                                           sum(cpu for _, cpu, _ in slices), slices[-1][2]))
             report(optimizer_name, results)
     finally:
         for process in workers.values():
-            process.stdin.close()
-            process.wait()
+            if not isinstance(process, Contender):
+                process.stdin.close()
+                process.wait()
     print(load_line("end"))
 
 
