@@ -53,45 +53,41 @@ class Tensor:
         graph node, with `parent_nodes=True`); `containers=False` says that no argument is
         a container holding a parent.
         """
-        tensor = cls.__new__(cls)
-        tensor.data = data = data if type(data) is _backend.ndarray else _backend.asarray(data)
-        tensor.requires_grad = True
-        tensor.grad = None
-        tensor.name = None
-        tensor._version = version = _in_place_writes[0]
+        data = data if type(data) is _backend.ndarray else _backend.asarray(data)
+        version = _in_place_writes[0]
         for i in prim.unsaved(len(args)):
-            if type(args[i]) not in _CONTAINERS:
+            if type(args[i]) not in CONTAINERS:
                 args[i] = DROPPED
         if not parent_nodes:
             parents = [(i, parent._node or parent) for i, parent in parents]
-        tensor._node = Node(
+        node = Node(
             prim, args, kwargs, parents, data if prim.saves[0] else DROPPED, data.shape,
             data.dtype, version, containers,
         )
-        return tensor
+        return cls._made(data, True, version, node)
 
     @classmethod
     def _of_node(cls, data, node):
         """A Tensor for the values `data` of an existing graph `node` (a saved input or
         output handed to a VJP that records a graph): gradients flow into `node`."""
-        tensor = cls.__new__(cls)
-        tensor.data = data
-        tensor.requires_grad = True
-        tensor.grad = None
-        tensor.name = None
-        tensor._version = node._version
-        tensor._node = node
-        return tensor
+        return cls._made(data, True, node._version, node)
 
     @classmethod
     def _constant(cls, data):
+        data = data if type(data) is _backend.ndarray else _backend.asarray(data)
+        return cls._made(data, False, _in_place_writes[0], None)
+
+    @classmethod
+    def _made(cls, data, requires_grad, version, node):
+        """A Tensor of the array `data` made by chainrule, not by the user (no name, no
+        gradient yet): what `_from_op`, `_of_node` and `_constant` hand out."""
         tensor = cls.__new__(cls)
-        tensor.data = data if type(data) is _backend.ndarray else _backend.asarray(data)
-        tensor.requires_grad = False
+        tensor.data = data
+        tensor.requires_grad = requires_grad
         tensor.grad = None
         tensor.name = None
-        tensor._version = _in_place_writes[0]
-        tensor._node = None
+        tensor._version = version
+        tensor._node = node
         return tensor
 
     _prim = property(lambda self: None if self._node is None else self._node._prim)
@@ -308,9 +304,9 @@ def refuse_graph_exit(tensor, operation, instead):
         )
 
 
-_CONTAINERS = (tuple, list, dict)
-"""Container arguments are always kept: their structure routes gradients to the Tensors
-inside."""
+CONTAINERS = (tuple, list, dict)
+"""The argument types that may hold Tensors (an op finds its parents inside them); a node
+always keeps them, as their structure routes gradients to the Tensors inside."""
 
 
 def graph_node(tensor):

@@ -15,6 +15,7 @@ from chainrule._backend import dtype_kind
 from chainrule._core import anomaly
 from chainrule._core.modes import modes
 from chainrule._core.node import DROPPED
+from chainrule._core.tensor import CONTAINERS as _CONTAINERS
 from chainrule._core.tensor import Tensor, graph_node, holds_tensor, raw
 from chainrule._tree import tree_flatten, tree_map
 from chainrule.errors import ChainruleError, GradientError, MissingDerivativeError, ShapeError
@@ -286,8 +287,6 @@ class Primitive:
     def __repr__(self):
         return f"<chainrule primitive {self.name}>"
 
-
-_CONTAINERS = (tuple, list, dict)
 
 
 def _fitted(cotangent, parent, batch_ndim):
