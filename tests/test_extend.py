@@ -10,6 +10,7 @@ from chainrule.extend import (
     MissingDerivativeError,
     defvjp,
     defvjp_argnum,
+    defvjp_argnums,
     primitive,
     register_numpy,
 )
@@ -78,6 +79,60 @@ def test_defvjp_argnum_serves_a_variadic_op_with_broadcasting():
     np.testing.assert_allclose(ga, expected)
     np.testing.assert_allclose(gb, expected.sum(axis=0))
     np.testing.assert_allclose(gc, expected.sum(axis=0, keepdims=True))
+
+
+def _product_with_joint_vjp(calls):
+    """x * y * z with one VJP for all inputs, which records the argnums it is asked for."""
+
+    @primitive
+    def product(x, y, z):
+        return x * y * z
+
+    def vjp(argnums, g, ans, x, y, z):
+        calls.append(argnums)
+        cotangent = {0: g * y * z, 1: g * x * z, 2: g * x * y}
+        return [cotangent[i] for i in argnums]
+
+    defvjp_argnums(product, vjp)
+    return product
+
+
+def test_defvjp_argnums_computes_only_the_inputs_a_gradient_reaches_in_one_call():
+    calls = []
+    product = _product_with_joint_vjp(calls)
+    x, y, z = RNG.normal(size=(2, 3)), RNG.normal(size=3), RNG.normal(size=(1, 3))
+    gx, gz = cr.grad(lambda x, z: product(x, y, z).sum(), (0, 1))(x, z)
+    assert calls == [(0, 2)]
+    np.testing.assert_allclose(gx, np.broadcast_to(y * z, (2, 3)))
+    np.testing.assert_allclose(gz, (x * y).sum(axis=0, keepdims=True))
+    cr.check_grads(product, (x, y, z), order=2, modes=("rev", "fwd"))
+
+
+def test_defvjp_argnums_with_a_list_argument_and_the_same_tensor_twice():
+    @primitive
+    def weighted(arrays, w):
+        return (arrays[0] + arrays[1]) * w
+
+    weighted.defvjp_argnums(
+        lambda argnums, g, ans, arrays, w: [
+            [g * w, g * w] if i == 0 else g * (arrays[0] + arrays[1]) for i in argnums
+        ]
+    )
+    x, w = RNG.normal(size=3), RNG.normal(size=3)
+    gx, gw = cr.grad(lambda x, w: weighted([x, x], w).sum(), (0, 1))(x, w)
+    np.testing.assert_allclose(gx, 2 * w)
+    np.testing.assert_allclose(gw, 2 * x)
+
+
+def test_defvjp_argnums_returning_the_wrong_number_of_cotangents_is_an_error():
+    @primitive
+    def scaled(x, y):
+        return x * y
+
+    scaled.defvjp_argnums(lambda argnums, g, ans, x, y: g * y)
+    x, y = cr.Tensor(RNG.normal(size=3), requires_grad=True), RNG.normal(size=3)
+    with pytest.raises(cr.GradientError, match=r"scaled: .* list or tuple of 1 cotangents"):
+        scaled(x, y).sum().backward()
 
 
 def test_register_numpy_routes_a_function_built_from_existing_ops(dispatch_tables):

@@ -15,8 +15,11 @@
   returns one; the op records itself in the graph when a Tensor that requires grad goes in.
 - `op.defvjp(vjp_0, vjp_1, ...)` gives one VJP per positional input (None declares it not
   differentiable: zero gradient), `op.defvjp(vjp, argnums=(1,))` one input's,
-  `op.defvjp_argnum(vjp)` one VJP `vjp(argnum, g, ans, *args)` for ops with many inputs.
-  `defvjp(op, ...)` and `defvjp_argnum(op, vjp)` are the same as functions, as in autograd.
+  `op.defvjp_argnum(vjp)` one VJP `vjp(argnum, g, ans, *args)` for ops with many inputs,
+  `op.defvjp_argnums(vjp)` one VJP `vjp(argnums, g, ans, *args)` returning the cotangents
+  of all the inputs in `argnums` at once (work they share is done once).
+  `defvjp(op, ...)`, `defvjp_argnum(op, vjp)` and `defvjp_argnums(op, vjp)` are the same
+  as functions, as in autograd.
   A gradient that reaches an input with no rule raises `MissingDerivativeError` (a
   NotImplementedError, as in autograd), never a silent zero.
 - A VJP is written with NumPy calls on its arguments: it then runs on arrays in a plain
@@ -53,6 +56,12 @@ def defvjp_argnum(op, vjp, saves=None):
     return op.defvjp_argnum(vjp, saves=saves)
 
 
+def defvjp_argnums(op, vjp, saves=None):
+    """`op.defvjp_argnums(vjp)`: one VJP `vjp(argnums, g, ans, *args)` returning a cotangent
+    for each input position in `argnums`."""
+    return op.defvjp_argnums(vjp, saves=saves)
+
+
 __all__ = [
     "MissingDerivativeError",
     "Primitive",
@@ -61,6 +70,7 @@ __all__ = [
     "custom_gradient",
     "defvjp",
     "defvjp_argnum",
+    "defvjp_argnums",
     "expand_reduced",
     "namespace",
     "negative_axes",

@@ -17,17 +17,18 @@ def topological_order(roots, stop_at=()):
     """
     order = []
     visited = set(stop_at)
+    visit = visited.add
     for root in roots:
         root = graph_node(root) if isinstance(root, Tensor) else root
         if type(root) is not Node or id(root) in visited:
             continue
-        visited.add(id(root))
+        visit(id(root))
         stack = [(root, iter(root._parents))]
         while stack:
             node, parents = stack[-1]
             for _, parent in parents:
                 if type(parent) is Node and id(parent) not in visited:
-                    visited.add(id(parent))
+                    visit(id(parent))
                     stack.append((parent, iter(parent._parents)))
                     break
             else:
@@ -43,61 +44,64 @@ def _propagate(roots, seeds, create_graph, wanted=()):
     carry leading batch axes (a batch of cotangents: one pass for all rows).
     """
     cotangents = {}
-    data = [root.data for root in roots[:1]]
-    roots = [graph_node(root) for root in roots]
+    leaves = {}
     for root, seed in zip(roots, seeds, strict=True):
+        root = graph_node(root)
         if create_graph and not isinstance(seed, Tensor):
             seed = Tensor(seed)
         key = id(root)
         cotangents[key] = seed if key not in cotangents else cotangents[key] + seed
-    reached = {}
-    leaves = {id(root): root for root in roots if type(root) is not Node}
+        if type(root) is not Node:
+            leaves[key] = root
     # A VJP may form an inf or NaN derivative that a zero cotangent then drops (the branch
     # `where` did not take), so NumPy's warnings here are noise; a non-finite gradient that
     # survives is what detect_anomaly reports (PyTorch and JAX do not warn either).
-    quiet = _backend.errstate(*data, divide="ignore", invalid="ignore")
+    quiet = _backend.errstate(*[root.data for root in roots[:1]], divide="ignore",
+                              invalid="ignore")
     order = topological_order(roots, stop_at=wanted)
     if wanted:
         order = _leading_to(order, wanted)
+    reached = {}
     recording, modes.grad_enabled = modes.grad_enabled, create_graph
     try:
-        _walk(order, cotangents, wanted, reached, leaves, create_graph, quiet)
+        with quiet:
+            _walk(order, cotangents, wanted, reached, leaves, create_graph)
     finally:
         modes.grad_enabled = recording
     cotangents.update(reached)
     return cotangents, leaves
 
 
-def _walk(order, cotangents, wanted, reached, leaves, create_graph, quiet):
+def _walk(order, cotangents, wanted, reached, leaves, create_graph):
     """The loop of `_propagate`: each node's VJP, parents' cotangents summed."""
     check = modes.anomaly
-    with quiet:
-        for node in reversed(order):
-            key = id(node)
-            cotangent = cotangents.pop(key, None)
-            if cotangent is None:
-                continue
-            if key in wanted:
-                reached[key] = cotangent
-                continue
-            version = node._version
-            for _, parent in node._parents:
-                if parent._version > version and type(parent) is not Node:
-                    raise _changed_input(node, parent)
-            batch_ndim = cotangent.ndim - len(node.shape)
-            for parent, parent_cotangent in node._prim.vjp(
-                node, cotangent, batch_ndim, create_graph
-            ):
-                if check:
-                    anomaly.check_gradient(node, parent, parent_cotangent)
-                pkey = id(parent)
-                previous = cotangents.get(pkey)
-                if previous is None:
-                    cotangents[pkey] = parent_cotangent
-                    if type(parent) is not Node:
-                        leaves[pkey] = parent
-                else:
-                    cotangents[pkey] = previous + parent_cotangent
+    pop = cotangents.pop
+    for node in reversed(order):
+        key = id(node)
+        cotangent = pop(key, None)
+        if cotangent is None:
+            continue
+        if key in wanted:
+            reached[key] = cotangent
+            continue
+        version = node._version
+        for _, parent in node._parents:
+            if parent._version > version and type(parent) is not Node:
+                raise _changed_input(node, parent)
+        batch_ndim = cotangent.ndim - len(node.shape)
+        for parent, parent_cotangent in node._prim.vjp(
+            node, cotangent, batch_ndim, create_graph
+        ):
+            if check:
+                anomaly.check_gradient(node, parent, parent_cotangent)
+            pkey = id(parent)
+            previous = cotangents.get(pkey)
+            if previous is None:
+                cotangents[pkey] = parent_cotangent
+                if type(parent) is not Node:
+                    leaves[pkey] = parent
+            else:
+                cotangents[pkey] = previous + parent_cotangent
 
 
 def _changed_input(node, leaf):

@@ -40,24 +40,46 @@ def _rows(ns, g, ans, features):
     return ns.reshape(g, g.shape[: g.ndim - ans.ndim] + (-1, features))
 
 
-def _linear_vjp_x(g, ans, x, weight, bias, slots):
-    return g @ weight
+@_linear.defvjp_argnums
+def _linear_vjp(argnums, g, ans, x, weight, bias, slots):
+    return _linear_cotangents(argnums, g, ans, x, weight, slots)
 
 
-def _linear_vjp_weight(g, ans, x, weight, bias, slots):
-    if _plain_rows(g, x):  # the training case: one GEMM into the gradient buffer
-        return _backend.array_module(g, x).matmul(g.T, x, out=gradient_out(slots[0], g))
-    ns = namespace(g, ans, x)
-    out_features, in_features = weight.shape
-    rows = ns.swapaxes(_rows(ns, g, ans, out_features), -1, -2)
-    return ns.matmul(rows, ns.reshape(x, (-1, in_features)))
+def _linear_cotangents(argnums, g, ans, x, weight, slots, bias_sums=None):
+    """The cotangents of x (g W), the weight (g^T x) and the bias (g summed over rows) at
+    `argnums` for the cotangent g of x W^T + b. In training (plain 2-D arrays, not a
+    differentiated pass) the parameters' gradients go straight into their slots of the
+    flat gradient buffer; `bias_sums` are g's column sums when a fused pass made them."""
+    plain = _plain_rows(g, x)
+    cotangents = []
+    for i in argnums:
+        if i == 0:
+            cotangents.append(g @ weight)
+        elif i == 1 and plain:  # the training case: one GEMM into the gradient buffer
+            cotangents.append(_backend.array_module(g, x).matmul(
+                g.T, x, out=gradient_out(slots[0], g)))
+        elif i == 1:
+            ns = namespace(g, ans, x)
+            rows = ns.swapaxes(_rows(ns, g, ans, weight.shape[0]), -1, -2)
+            cotangents.append(ns.matmul(rows, ns.reshape(x, (-1, weight.shape[1]))))
+        elif bias_sums is not None:
+            cotangents.append(_into_slot(bias_sums, slots[1]))
+        elif plain:
+            cotangents.append(g.sum(axis=0, out=gradient_out(slots[1], g)))
+        else:
+            ns = namespace(g, ans)
+            cotangents.append(ns.sum(_rows(ns, g, ans, weight.shape[0]), axis=-2))
+    return cotangents
 
 
-def _linear_vjp_bias(g, ans, x, weight, bias, slots):
-    if _plain_rows(g, x):
-        return g.sum(axis=0, out=gradient_out(slots[1], g))
-    ns = namespace(g, ans)
-    return ns.sum(_rows(ns, g, ans, weight.shape[0]), axis=-2)
+def _into_slot(gradient, slot):
+    """`gradient` copied into the parameter's free slot of the flat gradient buffer (so the
+    optimiser finds it there), or itself when the slot is taken."""
+    out = gradient_out(slot, gradient)
+    if out is None:
+        return gradient
+    _backend.array_module(out).copyto(out, gradient)
+    return out
 
 
 def _plain_rows(g, x):
@@ -66,13 +88,11 @@ def _plain_rows(g, x):
     return _backend.is_array(g) and _backend.is_array(x) and g.ndim == 2 and x.ndim == 2
 
 
-_linear.defvjp(_linear_vjp_x, _linear_vjp_weight, _linear_vjp_bias)
-
-
 def linear_relu(x, weight, bias=None):
     """relu(linear(x, weight, bias)) as one op: what an MLP's Linear and ReLU(inplace=True)
     compute, with one graph node instead of two (the ReLU is applied over the GEMM's
-    output in place; its backward pass takes the mask from that output).
+    output in place; its backward pass takes the mask from that output, once for the
+    cotangents of x, the weight and the bias).
 
     With numba's kernels loaded (`chainrule._kernels`; the first optimiser step starts
     loading them, so gradients taken outside training never load numba) the bias add and
@@ -80,7 +100,7 @@ def linear_relu(x, weight, bias=None):
     cotangent and sums the bias gradient in one pass, with the same values as NumPy's
     passes.
     """
-    return _linear_relu(x, weight, bias, slots=(slot_of(weight), slot_of(bias)), saved={})
+    return _linear_relu(x, weight, bias, slots=(slot_of(weight), slot_of(bias)))
 
 
 COMPILED = "chainrule.nn._compiled"
@@ -88,7 +108,7 @@ COMPILED = "chainrule.nn._compiled"
 
 
 @primitive
-def _linear_relu(x, weight, bias, slots, saved):
+def _linear_relu(x, weight, bias, slots):
     out = _linear.forward(x, weight, None, slots)
     kernels = _fitting(_kernels.loaded(COMPILED), out, bias)
     if kernels is not None and out.ndim and bias.shape == out.shape[-1:]:
@@ -112,18 +132,12 @@ def _fitting(kernels, *arrays):
     return kernels if dtype.char in "fd" else None
 
 
-def _through_relu(g, ans, saved, last):
-    """(g * (ans > 0), its column sums or None): the cotangent of the pre-activation, made
-    once per backward pass and shared by the VJPs of x, the weight and the bias (`last`
-    lets it go). numba's pass also sums the bias gradient as it masks."""
-    if isinstance(g, Tensor) or isinstance(ans, Tensor):
-        return g * (ans > 0), None
-    found = saved.pop("through_relu", None) if last else saved.get("through_relu")
-    if found is None or found[0] is not g:
-        found = (g, *_relu_backward(g, ans))
-        if not last:
-            saved["through_relu"] = found
-    return found[1:]
+@_linear_relu.defvjp_argnums
+def _linear_relu_vjp(argnums, g, ans, x, weight, bias, slots):
+    if isinstance(g, Tensor) or isinstance(ans, Tensor):  # a differentiated pass
+        return _linear_cotangents(argnums, g * (ans > 0), ans, x, weight, slots)
+    masked, sums = _relu_backward(g, ans)
+    return _linear_cotangents(argnums, masked, ans, x, weight, slots, sums)
 
 
 def _relu_backward(g, ans):
@@ -135,29 +149,6 @@ def _relu_backward(g, ans):
     masked, sums = ns.empty_like(g), ns.empty(g.shape[1], g.dtype)
     kernels.relu_backward(g, ans, masked, sums)
     return masked, sums
-
-
-def _linear_relu_vjp_x(g, ans, x, weight, bias, slots, saved):
-    return _linear_vjp_x(_through_relu(g, ans, saved, False)[0], ans, x, weight, bias, slots)
-
-
-def _linear_relu_vjp_weight(g, ans, x, weight, bias, slots, saved):
-    g = _through_relu(g, ans, saved, bias is None)[0]
-    return _linear_vjp_weight(g, ans, x, weight, bias, slots)
-
-
-def _linear_relu_vjp_bias(g, ans, x, weight, bias, slots, saved):
-    g, sums = _through_relu(g, ans, saved, True)
-    if sums is None:
-        return _linear_vjp_bias(g, ans, x, weight, bias, slots)
-    out = gradient_out(slots[1], sums)
-    if out is None:
-        return sums
-    _backend.array_module(out).copyto(out, sums)
-    return out
-
-
-_linear_relu.defvjp(_linear_relu_vjp_x, _linear_relu_vjp_weight, _linear_relu_vjp_bias)
 
 
 def relu_(x):

@@ -11,6 +11,8 @@ Complex numbers follow autograd's and JAX's convention: a holomorphic op's VJP i
 `g * f'(z)` (no conjugate); see docs/core.md, "Complex numbers".
 """
 
+from operator import itemgetter
+
 from chainrule._backend import dtype_kind
 from chainrule._core import anomaly
 from chainrule._core.modes import modes
@@ -62,8 +64,8 @@ class Primitive:
     """A differentiable op: `forward` on raw arrays plus a VJP per input position."""
 
     __slots__ = (
-        "name", "forward", "vjps", "vjp_argnum", "constant_args", "_saves", "_declared",
-        "_unsaved", "__dict__",
+        "name", "forward", "vjps", "vjp_argnum", "vjp_argnums", "constant_args", "_saves",
+        "_declared", "_unsaved", "__dict__",
     )
 
     def __init__(self, forward, name=None, numpy=None):
@@ -71,6 +73,7 @@ class Primitive:
         self.forward = forward
         self.vjps = {}
         self.vjp_argnum = None
+        self.vjp_argnums = None
         self.constant_args = set()
         self._saves = None
         self._declared = {}
@@ -115,6 +118,17 @@ class Primitive:
         self._unsaved = {}
         return vjp
 
+    def defvjp_argnums(self, vjp, saves=None):
+        """Give one VJP `vjp(argnums, g, ans, *args, **kwargs)` for all inputs at once, as
+        autograd's `defvjp_argnums`: it returns one cotangent per position in `argnums`
+        (the inputs a gradient reaches, in order), so work they share (a mask, a check) is
+        done once per backward pass, in one call."""
+        self.vjp_argnums = vjp
+        self._declared["argnums"] = saves
+        self._saves = None
+        self._unsaved = {}
+        return vjp
+
     @property
     def saves(self):
         """(keeps the output, positions of inputs kept or None for all): the union of what
@@ -124,6 +138,8 @@ class Primitive:
             rules = [(vjp, 2, self._declared.get(i)) for i, vjp in self.vjps.items()]
             if self.vjp_argnum is not None:
                 rules.append((self.vjp_argnum, 3, self._declared.get("argnum")))
+            if self.vjp_argnums is not None:
+                rules.append((self.vjp_argnums, 3, self._declared.get("argnums")))
             for vjp, skip, declared in rules:
                 reads_ans, reads_args = (
                     reads_of(vjp, skip) if declared is None else _declared_reads(declared)
@@ -218,21 +234,43 @@ class Primitive:
         """Pairs (parent node, cotangent for it) for the op call recorded in `node`."""
         if create_graph or node.containers:
             return self._vjp_general(node, cotangent, batch_ndim, create_graph)
-        args, ans, kwargs = node._args, node.ans, node._kwargs
-        rules, by_argnum = self.vjps, self.vjp_argnum
+        parents = node._parents
+        if self.vjp_argnums is not None:
+            cotangents = self._joint_vjp(tuple(map(_position, parents)), cotangent, node.ans,
+                                         node._args, node._kwargs)
+        else:
+            args, ans, kwargs = node._args, node.ans, node._kwargs
+            cotangents = [self._one_vjp(i, cotangent, ans, args, kwargs) for i, _ in parents]
         out = []
-        for i, parent in node._parents:
-            if by_argnum is not None:
-                parent_cotangent = by_argnum(i, cotangent, ans, *args, **kwargs)
-            else:
-                rule = rules.get(i)
-                if rule is None:
-                    raise self.missing_vjp(i)
-                parent_cotangent = rule(cotangent, ans, *args, **kwargs)
+        for (_, parent), parent_cotangent in zip(parents, cotangents, strict=True):
             if isinstance(parent_cotangent, Tensor):
                 parent_cotangent = parent_cotangent.data
-            out.append((parent, _fitted(parent_cotangent, parent, batch_ndim)))
+            if (batch_ndim or parent_cotangent.shape != parent.shape
+                    or parent_cotangent.dtype != parent.dtype):
+                parent_cotangent = _fitted(parent_cotangent, parent, batch_ndim)
+            out.append((parent, parent_cotangent))
         return out
+
+    def _joint_vjp(self, argnums, cotangent, ans, args, kwargs):
+        """The cotangents of the inputs at `argnums` from the op's `defvjp_argnums` VJP."""
+        cotangents = self.vjp_argnums(argnums, cotangent, ans, *args, **kwargs)
+        if type(cotangents) not in (list, tuple) or len(cotangents) != len(argnums):
+            raise GradientError(
+                f"{self.name}: its defvjp_argnums VJP must return a list or tuple of "
+                f"{len(argnums)} cotangents, one per position in argnums={argnums}; got "
+                f"{type(cotangents).__name__}"
+                + (f" of {len(cotangents)}" if isinstance(cotangents, (list, tuple)) else "")
+            )
+        return cotangents
+
+    def _one_vjp(self, i, cotangent, ans, args, kwargs):
+        """The cotangent of input `i` from its own VJP (or the op's `defvjp_argnum` VJP)."""
+        if self.vjp_argnum is not None:
+            return self.vjp_argnum(i, cotangent, ans, *args, **kwargs)
+        rule = self.vjps.get(i)
+        if rule is None:
+            raise self.missing_vjp(i)
+        return rule(cotangent, ans, *args, **kwargs)
 
     def _vjp_general(self, node, cotangent, batch_ndim, create_graph):
         """`vjp` with container arguments, or recording a graph of the VJPs (create_graph)."""
@@ -253,15 +291,18 @@ class Primitive:
         kwargs = node._kwargs
         out = []
         per_container = {}
+        joint = None
+        if self.vjp_argnums is not None:
+            argnums = tuple(dict.fromkeys(i for i, _ in node._parents))
+            joint = dict(zip(argnums, self._joint_vjp(argnums, cotangent, ans, args, kwargs),
+                             strict=True))
         for i, parent in node._parents:
             if i in per_container:
                 parent_cotangent = per_container[i]
-            elif self.vjp_argnum is not None:
-                parent_cotangent = self.vjp_argnum(i, cotangent, ans, *args, **kwargs)
-            elif i in self.vjps:
-                parent_cotangent = self.vjps[i](cotangent, ans, *args, **kwargs)
+            elif joint is not None:
+                parent_cotangent = joint[i]
             else:
-                raise self.missing_vjp(i)
+                parent_cotangent = self._one_vjp(i, cotangent, ans, args, kwargs)
             if i in containers:
                 per_container[i] = parent_cotangent
                 parent_cotangent = _leaf_cotangent(
@@ -287,6 +328,10 @@ class Primitive:
     def __repr__(self):
         return f"<chainrule primitive {self.name}>"
 
+
+
+_position = itemgetter(0)
+"""The argument position of a (position, parent) pair."""
 
 
 def _fitted(cotangent, parent, batch_ndim):
