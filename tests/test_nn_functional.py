@@ -186,6 +186,40 @@ def test_label_cross_entropy_gradients_match_finite_differences_to_second_order(
         atol=1e-14)
 
 
+@pytest.mark.parametrize("classes", [1, 2, 8, 9, 16, 17])
+@pytest.mark.parametrize("label_dtype", [np.uint8, np.int16, np.int64])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_label_cross_entropy_of_rows_equals_the_one_hot_formula(classes, label_dtype,
+                                                                 reduction):
+    """Rows of few classes (<= 16) take the by-column path: its values and gradients are
+    the one-hot formula's, also where rows * classes overflows the labels' dtype (uint8)."""
+    rng = np.random.default_rng(classes)
+    logits, labels = rng.normal(size=(40, classes)), rng.integers(0, classes, 40)
+    labels = labels.astype(label_dtype)
+    one_hot = np.eye(classes)[labels]
+    log_softmax = np.log(_softmax(logits))
+    losses = -(one_hot * log_softmax).sum(axis=-1)
+    weights = rng.normal(size=40) if reduction == "none" else np.full(40, 1.0)
+    if reduction == "mean":
+        weights /= 40
+    tensor = cr.Tensor(logits, requires_grad=True)
+    loss = F.cross_entropy(tensor, labels, reduction=reduction)
+    loss.backward(weights if reduction == "none" else None)
+    expected = {"mean": losses.mean(), "sum": losses.sum(), "none": losses}[reduction]
+    np.testing.assert_allclose(loss.data, expected, rtol=1e-13)
+    np.testing.assert_allclose(tensor.grad, weights[:, None] * (_softmax(logits) - one_hot),
+                               rtol=1e-12, atol=1e-15)
+
+
+def test_label_cross_entropy_of_few_classes_keeps_float32_and_its_second_derivative():
+    rng = np.random.default_rng(3)
+    logits, labels = rng.normal(size=(6, 10)), rng.integers(0, 10, 6)
+    single = F.cross_entropy(cr.Tensor(logits.astype(np.float32), requires_grad=True), labels)
+    assert single.dtype == np.float32
+    np.testing.assert_allclose(single.data, F.cross_entropy(logits, labels), rtol=1e-6)
+    cr.check_grads(lambda z: F.cross_entropy(z, labels), (logits,), order=2)
+
+
 def test_label_cross_entropy_backward_twice_gives_the_same_gradient():
     logits = cr.Tensor(np.random.default_rng(0).normal(size=(3, 4)), requires_grad=True)
     loss = F.cross_entropy(logits, np.array([0, 3, 1]))

@@ -44,6 +44,10 @@ def _cross_entropy_vjp_target(g, ans, logits, target):
 softmax_cross_entropy.defvjp(_cross_entropy_vjp_logits, _cross_entropy_vjp_target)
 
 
+FEW_CLASSES = 16
+"""Up to this many classes, `labels_cross_entropy` works on (classes, rows) columns."""
+
+
 @primitive
 def labels_cross_entropy(logits, labels, reduction, saved):
     """-log softmax(logits)[..., label] per row (..., K), (...) -> (...), or its mean or sum.
@@ -53,6 +57,8 @@ def labels_cross_entropy(logits, labels, reduction, saved):
     backward pass, which turns it into the gradient softmax - onehot in place.
     """
     ns = _backend.array_module(logits, labels)
+    if logits.ndim == 2 and logits.shape[1] <= FEW_CLASSES and hasattr(ns, "ascontiguousarray"):
+        return _few_classes(ns, logits, labels, reduction, saved)
     shifted = logits - logits.max(axis=-1, keepdims=True)
     probabilities = ns.exp(shifted)
     total = probabilities.sum(axis=-1, keepdims=True)
@@ -60,6 +66,29 @@ def labels_cross_entropy(logits, labels, reduction, saved):
     losses = ns.log(total[..., 0]) - shifted.reshape(-1).take(picks).reshape(labels.shape)
     probabilities /= total
     saved["probabilities"], saved["picks"] = probabilities, picks
+    return _reduced(ns, losses, reduction)
+
+
+def _few_classes(ns, logits, labels, reduction, saved):
+    """`labels_cross_entropy` of (rows, K) logits for few classes, on a (K, rows) copy: a
+    row's max and sum are then K - 1 passes over contiguous rows instead of a reduction
+    over K elements per row, which NumPy's loops do several times slower (MNIST's 128 x 10
+    logits: 22 against 30 us, forward and backward). The sum's order differs from
+    NumPy's pairwise sum only for 8 < K <= 16, by rounding."""
+    rows = logits.shape[0]
+    columns = ns.ascontiguousarray(logits.T)
+    columns -= columns.max(axis=0)
+    probabilities = ns.exp(columns)
+    total = probabilities.sum(axis=0)
+    picks = ns.arange(rows)
+    picks += labels.astype(picks.dtype, copy=False) * rows  # uint8 labels * rows overflow
+    losses = ns.log(total) - columns.reshape(-1).take(picks)
+    probabilities /= total
+    saved["probabilities"], saved["picks"], saved["columns"] = probabilities, picks, True
+    return _reduced(ns, losses, reduction)
+
+
+def _reduced(ns, losses, reduction):
     if reduction == "none":
         return losses
     total_loss = losses.sum()
@@ -69,6 +98,7 @@ def labels_cross_entropy(logits, labels, reduction, saved):
 @labels_cross_entropy.defvjp
 def _(g, ans, logits, labels, reduction, saved):
     probabilities, picks = saved.pop("probabilities", None), saved.pop("picks", None)
+    by_column = saved.pop("columns", False)
     weight = g / labels.size if reduction == "mean" else g
     ns = namespace(g, logits, labels)
     if isinstance(logits, Tensor) or isinstance(g, Tensor) or g.ndim != ans.ndim \
@@ -78,6 +108,9 @@ def _(g, ans, logits, labels, reduction, saved):
         weight = ns.reshape(weight, weight.shape + (1,) * (logits.ndim - ans.ndim))
         return weight * (softmax(logits) - one_hot)
     probabilities.reshape(-1)[picks] -= 1
+    if by_column:  # (K, rows): a row's weight is a column's
+        probabilities *= weight
+        return probabilities.T
     probabilities *= weight[..., None] if reduction == "none" else weight
     return probabilities
 
