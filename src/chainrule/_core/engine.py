@@ -15,6 +15,10 @@ def topological_order(roots, stop_at=()):
     whose id is in `stop_at` (the inputs a pass differentiates with respect to). Roots may
     be Tensors or nodes; the order holds nodes (`chainrule._core.node.Node`).
     """
+    if len(roots) == 1 and not stop_at:
+        order = _chain(roots[0])
+        if order is not None:
+            return order
     order = []
     visited = set(stop_at)
     visit = visited.add
@@ -34,6 +38,25 @@ def topological_order(roots, stop_at=()):
             else:
                 stack.pop()
                 order.append(node)
+    return order
+
+
+def _chain(root):
+    """`topological_order` of a graph that is a chain, each node with at most one op node
+    among its parents (a network of layers and its loss): followed parent by parent,
+    without the visited set; None for any other graph."""
+    node = graph_node(root) if isinstance(root, Tensor) else root
+    order = []
+    while type(node) is Node:
+        order.append(node)
+        following = None
+        for _, parent in node._parents:
+            if type(parent) is Node and parent is not following:
+                if following is not None:
+                    return None
+                following = parent
+        node = following
+    order.reverse()
     return order
 
 

@@ -50,26 +50,30 @@ def _linear_cotangents(argnums, g, ans, x, weight, slots, bias_sums=None):
     `argnums` for the cotangent g of x W^T + b. In training (plain 2-D arrays, not a
     differentiated pass) the parameters' gradients go straight into their slots of the
     flat gradient buffer; `bias_sums` are g's column sums when a fused pass made them."""
-    plain = _plain_rows(g, x)
+    if _backend.is_array(g) and _backend.is_array(x) and g.ndim == 2 and x.ndim == 2:
+        return [g @ weight if i == 0
+                else _backend.array_module(g).matmul(g.T, x, out=_free(slots[0], g)) if i == 1
+                else g.sum(axis=0, out=_free(slots[1], g)) if bias_sums is None
+                else _into_slot(bias_sums, slots[1])
+                for i in argnums]
+    ns = namespace(g, ans, x)
     cotangents = []
     for i in argnums:
         if i == 0:
             cotangents.append(g @ weight)
-        elif i == 1 and plain:  # the training case: one GEMM into the gradient buffer
-            cotangents.append(_backend.array_module(g, x).matmul(
-                g.T, x, out=gradient_out(slots[0], g)))
         elif i == 1:
-            ns = namespace(g, ans, x)
             rows = ns.swapaxes(_rows(ns, g, ans, weight.shape[0]), -1, -2)
             cotangents.append(ns.matmul(rows, ns.reshape(x, (-1, weight.shape[1]))))
         elif bias_sums is not None:
             cotangents.append(_into_slot(bias_sums, slots[1]))
-        elif plain:
-            cotangents.append(g.sum(axis=0, out=gradient_out(slots[1], g)))
         else:
-            ns = namespace(g, ans)
             cotangents.append(ns.sum(_rows(ns, g, ans, weight.shape[0]), axis=-2))
     return cotangents
+
+
+def _free(slot, array):
+    """The free gradient slot for a gradient like the raw `array`, or None (allocate)."""
+    return None if slot is None else slot.take(array.dtype)
 
 
 def _into_slot(gradient, slot):
@@ -80,12 +84,6 @@ def _into_slot(gradient, slot):
         return gradient
     _backend.array_module(out).copyto(out, gradient)
     return out
-
-
-def _plain_rows(g, x):
-    """True for a plain (rows, features) cotangent and input: raw arrays (not a
-    differentiated pass), no batch of cotangents, no extra leading axes."""
-    return _backend.is_array(g) and _backend.is_array(x) and g.ndim == 2 and x.ndim == 2
 
 
 def linear_relu(x, weight, bias=None):

@@ -54,7 +54,8 @@ def labels_cross_entropy(logits, labels, reduction, saved):
 
     The training path: no one-hot target is built, and the softmax computed here is kept in
     `saved` (a dict, one per call) with the labels' flat positions (`picks`) for the
-    backward pass, which turns it into the gradient softmax - onehot in place.
+    backward pass, which turns it into the gradient softmax - onehot in place (once: a
+    second backward pass through the same loss computes the softmax again).
     """
     ns = _backend.array_module(logits, labels)
     if logits.ndim == 2 and logits.shape[1] <= FEW_CLASSES and hasattr(ns, "ascontiguousarray"):
@@ -65,7 +66,7 @@ def labels_cross_entropy(logits, labels, reduction, saved):
     picks = ns.arange(0, shifted.size, shifted.shape[-1]) + labels.reshape(-1)
     losses = ns.log(total[..., 0]) - shifted.reshape(-1).take(picks).reshape(labels.shape)
     probabilities /= total
-    saved["probabilities"], saved["picks"] = probabilities, picks
+    saved["softmax"] = probabilities, picks, False
     return _reduced(ns, losses, reduction)
 
 
@@ -84,7 +85,7 @@ def _few_classes(ns, logits, labels, reduction, saved):
     picks += labels.astype(picks.dtype, copy=False) * rows  # uint8 labels * rows overflow
     losses = ns.log(total) - columns.reshape(-1).take(picks)
     probabilities /= total
-    saved["probabilities"], saved["picks"], saved["columns"] = probabilities, picks, True
+    saved["softmax"] = probabilities, picks, True
     return _reduced(ns, losses, reduction)
 
 
@@ -97,12 +98,11 @@ def _reduced(ns, losses, reduction):
 
 @labels_cross_entropy.defvjp
 def _(g, ans, logits, labels, reduction, saved):
-    probabilities, picks = saved.pop("probabilities", None), saved.pop("picks", None)
-    by_column = saved.pop("columns", False)
+    probabilities, picks, by_column = saved.pop("softmax", (None, None, False))
     weight = g / labels.size if reduction == "mean" else g
-    ns = namespace(g, logits, labels)
     if isinstance(logits, Tensor) or isinstance(g, Tensor) or g.ndim != ans.ndim \
             or probabilities is None:
+        ns = namespace(g, logits, labels)
         classes = ns.arange(logits.shape[-1])
         one_hot = (labels[..., None] == classes).astype(raw(logits).dtype)
         weight = ns.reshape(weight, weight.shape + (1,) * (logits.ndim - ans.ndim))

@@ -163,35 +163,39 @@ class Primitive:
         for value in kwargs.values():
             if isinstance(value, Tensor):
                 raise self._keyword_tensor(kwargs)
-        raw_args = list(args)
+        raw_args = None
         parents = []
-        has_tensor = False
         constant_args = self.constant_args
         recorded = None
         for i, arg in enumerate(args):
             if isinstance(arg, Tensor):
-                has_tensor = True
+                if raw_args is None:
+                    raw_args = list(args)
                 raw_args[i] = arg.data
                 if arg.requires_grad and i not in constant_args:
                     parents.append((i, arg._node or arg))
             elif type(arg) in _CONTAINERS and holds_tensor(arg):
-                has_tensor = True
+                if raw_args is None:
+                    raw_args = list(args)
                 raw_args[i] = tree_map(raw, arg)
                 if i not in constant_args and _add_leaf_parents(i, arg, parents):
                     recorded = recorded or {}
                     recorded[i] = arg
         try:
             if modes.transform_depth:
-                ans = self._opaque_forward(raw_args, kwargs)
+                ans = self._opaque_forward(raw_args or list(args), kwargs)
+            elif raw_args is None:
+                return self.forward(*args, **kwargs)
             else:
                 ans = self.forward(*raw_args, **kwargs)
         except ValueError as error:
             if isinstance(error, ChainruleError):
                 raise
-            raise _shape_error(self.name, raw_args, error) from None
-        if not has_tensor:
+            raise _shape_error(self.name, raw_args or args, error) from None
+        if raw_args is None:
             return ans
-        if modes.anomaly:
+        anomalies = modes.anomaly
+        if anomalies:
             anomaly.check_output(self, raw_args, ans)
         if parents and modes.grad_enabled:
             if recorded:
@@ -199,7 +203,7 @@ class Primitive:
                     raw_args[i] = container
             node = Tensor._from_op(ans, self, raw_args, kwargs, parents, recorded is not None,
                                    parent_nodes=True)
-            if modes.anomaly:
+            if anomalies:
                 node._node._trace = anomaly.user_frame()
             return node
         return Tensor._constant(ans)
