@@ -2,6 +2,7 @@
 written out in plain NumPy; numba is optional and never imported by `import chainrule`."""
 
 import importlib.util
+import os
 import subprocess
 import sys
 
@@ -163,6 +164,35 @@ def test_the_first_step_starts_loading_numba_and_it_serves_once_loaded():
                             check=True)
     assert result.stdout.split() == ["False", "True", "chainrule.optim._compiled",
                                      "chainrule.nn._compiled"]
+
+
+_LOAD_KERNELS = ("import warnings, numpy as np\n"
+                 "warnings.simplefilter('always')\n"
+                 "from chainrule import _kernels\n"
+                 "from chainrule.optim import kernels\n"
+                 "kernels.backend(np.dtype(np.float32))\n"
+                 "kernels.wait_for_compiled()\n"
+                 "print(_kernels.loaded(kernels.COMPILED) is not None,\n"
+                 "      _kernels.loaded('chainrule.nn._compiled') is not None)\n")
+
+
+def test_an_unreadable_numba_cache_is_compiled_afresh_and_named(tmp_path):
+    """A truncated or foreign cache file must not leave training on NumPy's slower passes
+    without a word: the kernels compile afresh, and a warning says which cache to delete."""
+    if not HAS_NUMBA:
+        pytest.skip("numba is not installed (pip install chainrule[fast])")
+    environment = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    run = [sys.executable, "-c", _LOAD_KERNELS]
+    first = subprocess.run(run, capture_output=True, text=True, check=True, env=environment)
+    assert first.stdout.split() == ["True", "True"] and "RuntimeWarning" not in first.stderr
+    cache_files = sorted(tmp_path.rglob("*.nbi"))
+    assert cache_files
+    for path in cache_files:
+        path.write_bytes(b"\x80\x04not a numba index")
+    second = subprocess.run(run, capture_output=True, text=True, check=True, env=environment)
+    assert second.stdout.split() == ["True", "True"]
+    assert "numba's cache of chainrule.optim._compiled could not be read" in second.stderr
+    assert "compiled afresh" in second.stderr
 
 
 def test_float16_parameters_are_updated_by_the_numpy_kernel():

@@ -12,6 +12,7 @@ NumPy everywhere.
 import importlib
 import os
 import threading
+import warnings
 
 _modules = {}
 """name -> the loaded module; None while it loads, or when it cannot load."""
@@ -52,10 +53,51 @@ def _start(name):
 
 
 def _load(name):
-    """Import `name` and run its `warm_up()` (loads or compiles every kernel), then serve."""
+    """Import `name` and run its `warm_up()` (loads or compiles every kernel), then serve.
+
+    Without numba NumPy keeps serving, silently: numba is optional. When numba's cache
+    cannot be read (a truncated or foreign cache file), the kernels are compiled afresh
+    for this process with the cache off, and a warning names the cache to delete. Any
+    other failure leaves NumPy serving, with a warning, as training is then slower.
+    """
     try:
         module = importlib.import_module(name)
-        module.warm_up()
-    except Exception:  # no numba, or one that cannot build here: NumPy keeps serving
+    except ImportError as error:
+        if error.name != "numba":
+            _warn(f"{name} did not load", error, _SLOWER)
         return
+    except Exception as error:  # noqa: BLE001 - any failure leaves NumPy serving
+        _warn(f"{name} did not load", error, _SLOWER)
+        return
+    try:
+        module.warm_up()
+    except Exception as error:  # noqa: BLE001 - an unreadable cache, most often
+        try:
+            _without_cache(module)
+            module.warm_up()
+        except Exception as second:  # noqa: BLE001
+            _warn(f"{name} did not build", second, _SLOWER)
+            return
+        _warn(f"numba's cache of {name} could not be read", error,
+              "they were compiled afresh for this process without it; delete that cache "
+              "(its *.nbi and *.nbc files, in __pycache__ beside the module or under "
+              "NUMBA_CACHE_DIR) to stop this")
     _modules[name] = module
+
+
+def _without_cache(module):
+    """Turn numba's on-disk cache off for the kernels of `module` (they compile afresh)."""
+    from numba.core.caching import NullCache
+
+    for value in vars(module).values():
+        if hasattr(value, "py_func") and hasattr(value, "_cache"):  # a numba dispatcher
+            value._cache = NullCache()
+
+
+_SLOWER = "training runs on NumPy's passes, which are slower"
+
+
+def _warn(what, error, consequence):
+    """Say, once per module, why the compiled kernels are not what serves."""
+    warnings.warn(f"chainrule: the compiled kernels: {what} ({type(error).__name__}: "
+                  f"{error}); {consequence}", RuntimeWarning, stacklevel=2)
