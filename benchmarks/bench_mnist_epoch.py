@@ -61,18 +61,15 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 import chainrule as cr  # noqa: E402
 from chainrule.data import load_dataset, to_float  # noqa: E402
-from mnist_setup import epoch_orders, initial_weights  # noqa: E402
+from mnist_setup import epoch_orders, hand_numpy_step, initial_weights  # noqa: E402
 
 WARMUP_STEPS = 30
 """Untimed steps before the first round: buffers allocated, and chainrule's compiled kernels
 (numba, which its first backward pass starts loading in the background) waited for, so
 the rounds time the steady state of every contender."""
-FLUSH_EVERY = 8
-"""The hand-written Adam flushes subnormal moments every 8 steps, as chainrule's does."""
 BUSY_LOAD = 0.5
 """A 1-minute load average above this before the start means other work shares the cores."""
 LR = {"sgd": 0.1, "adam": 1e-3}
-BETA1, BETA2, EPS = 0.9, 0.999, 1e-8
 
 
 def run_chainrule(images, labels, optimizer_name, batch_size):
@@ -125,59 +122,12 @@ def run_pytorch(images, labels, optimizer_name, batch_size):
 
 def run_numpy(images, labels, optimizer_name, batch_size):
     """Forward and backward by hand; Adam in place, with the same subnormal flush."""
-    parameters = initial_weights()
-    moments = [[np.zeros_like(p) for p in parameters] for _ in range(2)]
-    scratch = [np.empty_like(p) for p in parameters]
-    one_hot = np.eye(10, dtype=np.float32)
-    step = 0
-
-    def update(gradients):
-        nonlocal step
-        step += 1
-        if optimizer_name == "sgd":
-            for parameter, gradient in zip(parameters, gradients, strict=True):
-                parameter -= LR["sgd"] * gradient
-            return
-        correction2 = np.sqrt(1 - BETA2 ** step)
-        size = -LR["adam"] * correction2 / (1 - BETA1 ** step)
-        for p, g, m, v, s in zip(parameters, gradients, *moments, scratch, strict=True):
-            m *= BETA1
-            np.multiply(g, 1 - BETA1, out=s)
-            m += s
-            v *= BETA2
-            np.multiply(g, g, out=s)
-            s *= 1 - BETA2
-            v += s
-            np.sqrt(v, out=s)
-            s += EPS * correction2
-            np.divide(m, s, out=s)
-            s *= size
-            p += s
-        if step % FLUSH_EVERY == 0:
-            for buffers in moments:
-                for buffer, s in zip(buffers, scratch, strict=True):
-                    np.abs(buffer, out=s)
-                    np.copyto(buffer, 0, where=s < np.finfo(np.float32).tiny)
+    step = hand_numpy_step(optimizer_name, LR[optimizer_name])
 
     def epoch(order):
-        w1, b1, w2, b2 = parameters
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
-            x, y = images[batch], labels[batch]
-            z1 = x @ w1.T
-            z1 += b1
-            a1 = np.maximum(z1, 0)
-            z2 = a1 @ w2.T
-            z2 += b2
-            z2 -= z2.max(axis=1, keepdims=True)
-            probabilities = np.exp(z2)
-            total = probabilities.sum(axis=1, keepdims=True)
-            loss = float(np.mean(np.log(total[:, 0]) - z2[np.arange(len(y)), y]))
-            probabilities /= total
-            delta2 = (probabilities - one_hot[y]) / len(y)
-            delta1 = delta2 @ w2
-            delta1 *= z1 > 0
-            update([delta1.T @ x, delta1.sum(axis=0), delta2.T @ a1, delta2.sum(axis=0)])
+            loss = step(images[batch], labels[batch])
         return loss
 
     return epoch

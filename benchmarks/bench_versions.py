@@ -1,0 +1,170 @@
+"""A training step of this tree's chainrule against another revision's, in one process.
+
+    python benchmarks/bench_versions.py --base HEAD~3              # SGD, 60 rounds, ~2 min
+    python benchmarks/bench_versions.py --base 0be7962 --optimizer adam --hand
+
+The other revision's `src/chainrule` is exported with `git archive` into a temporary
+directory as the package `chainrule_base` (its imports rewritten; nothing of this tree's
+caches goes with it, so its numba kernels compile afresh there). Both train the MNIST MLP
+(784-512-10, batch 128, float32, 2 BLAS threads) through the public API from the same
+weights on the same batches, and take turns every `--steps` steps, so a shared machine's
+slow moments hit both alike. `--hand` adds the hand-written NumPy loop of
+`bench_mnist_epoch.py` (`mnist_setup.hand_numpy_step`) as a third contender. It prints the
+medians and the median of the per-round ratios with its quartiles, and stops when either
+side's compiled kernels did not load (a side on NumPy's passes would make the comparison
+meaningless).
+"""
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def parse_arguments():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", default="HEAD", help="the git revision to compare against")
+    parser.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd")
+    parser.add_argument("--rounds", type=int, default=60)
+    parser.add_argument("--steps", type=int, default=50, help="steps per turn")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--hand", action="store_true", help="add the hand-written NumPy loop")
+    parser.add_argument("--data-dir", default=os.environ.get("CHAINRULE_DATA") or str(
+        ROOT.parent / "shared" / "data" / "mnist"))
+    return parser.parse_args()
+
+
+ARGS = parse_arguments()
+for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[variable] = str(ARGS.threads)  # before NumPy loads its BLAS
+
+import numpy as np  # noqa: E402
+
+IMPORTS = re.compile(r"\bchainrule(?=[.\s'\"])")
+
+
+def export_base(revision, into):
+    """`revision`'s src/chainrule as the package `chainrule_base` under `into`."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "src/chainrule"],
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    package = into / "chainrule_base"
+    (into / "src" / "chainrule").rename(package)
+    for path in package.rglob("*.py"):
+        path.write_text(IMPORTS.sub("chainrule_base", path.read_text()))
+    return package
+
+
+def batches_source():
+    """(images, labels): real MNIST training data when its files are there, else random."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from chainrule.data import load_dataset, to_float
+
+    try:
+        data = load_dataset("mnist", ARGS.data_dir, download=False, progress=False)
+        return to_float(data.train_images), data.train_labels.astype(np.int64), "MNIST"
+    except Exception:  # noqa: BLE001 - any unreadable data: random pixels do as well
+        rng = np.random.default_rng(0)
+        return (rng.random((20000, 784), dtype=np.float32), rng.integers(0, 10, 20000),
+                "random pixels")
+
+
+def trainer(cr, images, labels):
+    """A function running a list of mini-batches through `cr`'s MLP and optimiser."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from mnist_setup import initial_weights
+
+    model = cr.nn.MLP((784, 512, 10), rng=np.random.default_rng(0))
+    model.load_state_dict(dict(zip(["layers.0.weight", "layers.0.bias", "layers.2.weight",
+                                    "layers.2.bias"], initial_weights(), strict=True)))
+    optimizer = (cr.optim.SGD(model.parameters(), lr=0.1) if ARGS.optimizer == "sgd"
+                 else cr.optim.Adam(model.parameters(), lr=1e-3))
+    loss_function = cr.nn.functional.cross_entropy
+
+    def steps(batches):
+        for batch in batches:
+            loss = loss_function(model(images[batch]), labels[batch])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+    return steps
+
+
+def hand_trainer(images, labels):
+    """The hand-written NumPy loop of `bench_mnist_epoch.py`, with the same optimiser."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from mnist_setup import hand_numpy_step
+
+    step = hand_numpy_step(ARGS.optimizer, 0.1 if ARGS.optimizer == "sgd" else 1e-3)
+
+    def steps(batches):
+        for batch in batches:
+            step(images[batch], labels[batch])
+
+    return steps
+
+
+def compiled_loaded(package):
+    """True when `package`'s optimiser and layer kernels (numba) serve its steps."""
+    kernels = sys.modules[f"{package}.optim.kernels"]
+    loader = sys.modules[f"{package}._kernels"]
+    kernels.wait_for_compiled(timeout=600)
+    return all(loader.loaded(name) is not None for name in kernels.TRAINING)
+
+
+def main():
+    images, labels, source = batches_source()
+    rng = np.random.default_rng(2)
+    with tempfile.TemporaryDirectory(prefix="chainrule-base-") as directory:
+        export_base(ARGS.base, Path(directory))
+        sys.path.insert(0, directory)
+        import chainrule_base
+
+        import chainrule
+
+        contenders = {"this tree": trainer(chainrule, images, labels),
+                      f"base {ARGS.base}": trainer(chainrule_base, images, labels)}
+        if ARGS.hand:
+            contenders["hand NumPy"] = hand_trainer(images, labels)
+        warm_up = [rng.integers(0, len(images), 128) for _ in range(30)]
+        for steps in contenders.values():
+            steps(warm_up)
+        for package in ("chainrule", "chainrule_base"):
+            if not compiled_loaded(package):
+                raise SystemExit(f"{package}'s compiled kernels did not load (numba missing or "
+                                 "failing): the comparison would time NumPy's passes")
+        for steps in contenders.values():
+            steps(warm_up)
+        names = list(contenders)
+        seconds = {name: [] for name in names}
+        print(f"{source}, 784-512-10, batch 128, float32, {ARGS.optimizer}, {ARGS.threads} "
+              f"threads, {ARGS.rounds} rounds of {ARGS.steps} steps each; load average at "
+              f"start {os.getloadavg()[0]:.2f}")
+        for round_index in range(ARGS.rounds):
+            batches = [rng.integers(0, len(images), 128) for _ in range(ARGS.steps)]
+            turn = names[round_index % len(names):] + names[: round_index % len(names)]
+            for name in turn:
+                start = time.perf_counter()
+                contenders[name](batches)
+                seconds[name].append((time.perf_counter() - start) / ARGS.steps * 1e6)
+        for name in names:
+            print(f"  {name:24s} median {statistics.median(seconds[name]):8.1f} us per step")
+        first = names[0]
+        for other in names[1:]:
+            ratios = [a / b for a, b in zip(seconds[first], seconds[other], strict=True)]
+            low, _, high = statistics.quantiles(ratios)
+            print(f"  {first} / {other}: median of per-round ratios "
+                  f"{statistics.median(ratios):.3f} (quartiles {low:.3f}-{high:.3f})")
+        print(f"load average at end {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
