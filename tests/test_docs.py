@@ -30,7 +30,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-FENCE = re.compile(r"^```(\w*)\s*$")
+FENCE = re.compile(r"^( *)```(\w*)\s*$")
 MARKER = re.compile(r"^<!--\s*docs-test:\s*(.*?)\s*-->$")
 CHEAP_COMMANDS = ("chainrule explain --tutorial", "chainrule predict")
 TINY = 1e-9
@@ -56,8 +56,8 @@ def code_blocks(path):
     blocks, lines, start, marker = [], path.read_text().splitlines(), None, ""
     for number, line in enumerate(lines, start=1):
         fence = FENCE.match(line)
-        if start is None and fence:
-            start, language, body = number, fence.group(1), []
+        if start is None and fence:  # a block indented under a list item is dedented
+            start, indent, language, body = number, len(fence.group(1)), fence.group(2), []
             previous = next((text for text in reversed(lines[: number - 1]) if text.strip()),
                             "")
             found = MARKER.match(previous.strip())
@@ -66,7 +66,7 @@ def code_blocks(path):
             blocks.append(Block(path, start, language, "\n".join(body) + "\n", marker))
             start = None
         elif start is not None:
-            body.append(line)
+            body.append(line[indent:] if line[:indent].strip() == "" else line)
     return blocks
 
 
