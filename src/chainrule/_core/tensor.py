@@ -55,15 +55,14 @@ class Tensor:
         """
         data = data if type(data) is _backend.ndarray else _backend.asarray(data)
         version = _in_place_writes[0]
-        for i in prim.unsaved(len(args)):
+        keeps_ans, unsaved = prim.recording(len(args))
+        for i in unsaved:
             if type(args[i]) not in CONTAINERS:
                 args[i] = DROPPED
         if not parent_nodes:
             parents = [(i, parent._node or parent) for i, parent in parents]
-        node = Node(
-            prim, args, kwargs, parents, data if prim.saves[0] else DROPPED, data.shape,
-            data.dtype, version, containers,
-        )
+        node = Node(prim, args, kwargs, parents, data if keeps_ans else DROPPED, data.shape,
+                    data.dtype, version, containers)
         return cls._made(data, True, version, node)
 
     @classmethod

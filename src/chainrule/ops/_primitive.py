@@ -65,7 +65,7 @@ class Primitive:
 
     __slots__ = (
         "name", "forward", "vjps", "vjp_argnum", "vjp_argnums", "constant_args", "_saves",
-        "_declared", "_unsaved", "__dict__",
+        "_declared", "_recording", "__dict__",
     )
 
     def __init__(self, forward, name=None, numpy=None):
@@ -77,7 +77,7 @@ class Primitive:
         self.constant_args = set()
         self._saves = None
         self._declared = {}
-        self._unsaved = {}
+        self._recording = {}
         self.__doc__ = forward.__doc__
         self.__wrapped__ = forward
         for numpy_function in numpy if isinstance(numpy, (tuple, list)) else [numpy]:
@@ -107,7 +107,7 @@ class Primitive:
                 self.constant_args.discard(position)
                 self._declared[position] = saves
         self._saves = None
-        self._unsaved = {}
+        self._recording = {}
         return vjps[0] if len(vjps) == 1 else None
 
     def defvjp_argnum(self, vjp, saves=None):
@@ -115,7 +115,7 @@ class Primitive:
         self.vjp_argnum = vjp
         self._declared["argnum"] = saves
         self._saves = None
-        self._unsaved = {}
+        self._recording = {}
         return vjp
 
     def defvjp_argnums(self, vjp, saves=None):
@@ -126,7 +126,7 @@ class Primitive:
         self.vjp_argnums = vjp
         self._declared["argnums"] = saves
         self._saves = None
-        self._unsaved = {}
+        self._recording = {}
         return vjp
 
     @property
@@ -149,14 +149,15 @@ class Primitive:
             self._saves = (keeps_ans, None if kept is None else frozenset(kept))
         return self._saves
 
-    def unsaved(self, count):
-        """The positions among `count` arguments that a node of this op does not keep."""
-        found = self._unsaved.get(count)
+    def recording(self, count):
+        """(keeps the output, positions among `count` arguments not kept): what a node of
+        this op saves, in one lookup per op call."""
+        found = self._recording.get(count)
         if found is None:
-            kept = self.saves[1]
-            found = self._unsaved[count] = (
+            keeps_ans, kept = self.saves
+            found = self._recording[count] = (keeps_ans, (
                 () if kept is None else tuple(i for i in range(count) if i not in kept)
-            )
+            ))
         return found
 
     def __call__(self, *args, **kwargs):
@@ -242,6 +243,18 @@ class Primitive:
         if self.vjp_argnums is not None:
             cotangents = self._joint_vjp(tuple(map(_position, parents)), cotangent, node.ans,
                                          node._args, node._kwargs)
+        elif len(parents) == 1 and self.vjp_argnum is None:  # most ops: one input to fit
+            (i, parent), = parents
+            rule = self.vjps.get(i)
+            if rule is None:
+                raise self.missing_vjp(i)
+            parent_cotangent = rule(cotangent, node.ans, *node._args, **node._kwargs)
+            if isinstance(parent_cotangent, Tensor):
+                parent_cotangent = parent_cotangent.data
+            if (batch_ndim or parent_cotangent.shape != parent.shape
+                    or parent_cotangent.dtype != parent.dtype):
+                parent_cotangent = _fitted(parent_cotangent, parent, batch_ndim)
+            return [(parent, parent_cotangent)]
         else:
             args, ans, kwargs = node._args, node.ans, node._kwargs
             cotangents = [self._one_vjp(i, cotangent, ans, args, kwargs) for i, _ in parents]
