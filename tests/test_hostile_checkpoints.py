@@ -6,6 +6,7 @@ import io
 import json
 import os
 import tempfile
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -180,3 +181,32 @@ def test_members_compressed_without_a_bound_or_encrypted_are_refused(tmp_path, k
     with pytest.raises(CheckpointError, match=rf"{kind}\.npz: member 'w\.npy' is encrypted or "
                                               "uses compression method"):
         load_checkpoint(path)
+
+
+def _with_escape_in_header(data):
+    """A .npy file's bytes whose header names its dtype with an invalid escape ('\\o4')."""
+    start = data.index(b"'<f4'")
+    return data[:start] + b"'\\o4'" + data[start + 5:]
+
+
+def test_a_header_with_a_bad_escape_is_refused_without_a_python_warning(tmp_path):
+    """NumPy parses .npy headers with Python's literal parser, which warns about '\\o'
+    before the header is refused: the user sees our one-line error, not that warning."""
+    from chainrule.data import load_digit_image
+    from chainrule.errors import DataError
+
+    members = [(name, _with_escape_in_header(data) if name.startswith("model/") else data)
+               for name, data in _members()]
+    checkpoint = tmp_path / "escape.npz"
+    write_zip(checkpoint, members)
+    stream = io.BytesIO()
+    np.save(stream, np.zeros((28, 28), np.float32))
+    picture = tmp_path / "escape.npy"
+    picture.write_bytes(_with_escape_in_header(stream.getvalue()))
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        with pytest.raises(CheckpointError, match="escape.npz"):
+            load_model(checkpoint)
+        with pytest.raises(DataError, match="escape.npy"):
+            load_digit_image(picture)
+    assert [str(warning.message) for warning in shown] == []

@@ -9,6 +9,9 @@ refuses anything but a regular file with one line naming it.
 import fcntl
 import os
 import stat
+import warnings
+
+import numpy
 
 from .errors import reason
 
@@ -43,3 +46,23 @@ def open_regular(path, error, what="file"):
 def regular_file_size(stream):
     """The size in bytes of the regular file open as `stream`."""
     return os.fstat(stream.fileno()).st_size
+
+
+NPY_HEADER_READERS = {(1, 0): numpy.lib.format.read_array_header_1_0,
+                      (2, 0): numpy.lib.format.read_array_header_2_0}
+"""The .npy header versions read (3.0 adds only UTF-8 field names, which no checkpoint or
+picture here needs)."""
+
+
+def read_npy_header(version, stream):
+    """(shape, fortran_order, dtype) from the .npy header of `version` at `stream`.
+
+    NumPy parses the header's dict with Python's literal parser, which warns about the
+    escapes in a hostile header ("\\o": DeprecationWarning, SyntaxWarning from Python
+    3.12) before it fails or not; whether the header is valid is what the caller reports,
+    so those warnings are not shown.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", SyntaxWarning)
+        return NPY_HEADER_READERS[version](stream)

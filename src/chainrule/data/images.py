@@ -16,7 +16,7 @@ from tokenize import TokenError
 
 import numpy as np
 
-from .._reading import open_regular, regular_file_size
+from .._reading import NPY_HEADER_READERS, open_regular, read_npy_header, regular_file_size
 from ..errors import DataError, reason
 from .digit_prep import digit_from_grey
 
@@ -51,10 +51,6 @@ _PILLOW_BYTES = {"1": 1, "L": 1, "P": 1, "LA": 4, "La": 4, "PA": 4, "I;16": 2, "
 """Bytes per pixel of Pillow's image memory by mode; 4 for every mode not listed."""
 _UNIDENTIFIED = re.compile(r" ?<_io\.BytesIO object at 0x[0-9a-fA-F]+>")
 _BAND_ROWS = 256
-_NPY_HEADER_READERS = {
-    (1, 0): np.lib.format.read_array_header_1_0,
-    (2, 0): np.lib.format.read_array_header_2_0,
-}
 _PILLOW_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error)
 # NumPy parses a .npy header with ast.literal_eval: garbage can fail in the tokenizer too.
 _NPY_HEADER_ERRORS = (OSError, ValueError, EOFError, SyntaxError, TokenError, RecursionError)
@@ -163,9 +159,9 @@ def _read_npy(path):
     with open_regular(path, DataError, "picture") as stream:
         try:
             version = np.lib.format.read_magic(stream)
-            if version not in _NPY_HEADER_READERS:
+            if version not in NPY_HEADER_READERS:
                 raise DataError(f"{path}: unsupported .npy format version {version}")
-            shape, fortran, dtype = _NPY_HEADER_READERS[version](stream)
+            shape, fortran, dtype = read_npy_header(version, stream)
         except DataError:
             raise
         except _NPY_HEADER_ERRORS as exc:

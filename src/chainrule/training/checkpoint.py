@@ -16,7 +16,7 @@ from tokenize import TokenError
 import numpy as np
 
 from chainrule import _backend
-from chainrule._reading import open_regular, regular_file_size
+from chainrule._reading import NPY_HEADER_READERS, open_regular, read_npy_header, regular_file_size
 from chainrule.errors import CheckpointError, reason
 from chainrule.training.files import write_atomically
 from chainrule.training.schema import MAX_JSON_BYTES, parse_json
@@ -41,8 +41,6 @@ _PICKLED = ("holds pickled Python objects, which are refused (never unpickled): 
             "holds only numeric arrays")
 _NOT_NPZ = "not a checkpoint: not a NumPy .npz file"
 _CHUNK = 1 << 20
-_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
-                   (2, 0): np.lib.format.read_array_header_2_0}
 _READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError,
                 UnicodeDecodeError, zipfile.LargeZipFile, NotImplementedError, SyntaxError,
                 TokenError, RecursionError, struct.error, OverflowError,
@@ -185,9 +183,9 @@ def _header(archive, info, path, budget, check):
     name = info.filename.removesuffix(".npy")
     with archive.open(info) as member:
         version = np.lib.format.read_magic(member)
-        if version not in _HEADER_READERS:
+        if version not in NPY_HEADER_READERS:
             raise ValueError(f"{info.filename}: unsupported .npy version {version}")
-        shape, fortran, dtype = _HEADER_READERS[version](member)
+        shape, fortran, dtype = read_npy_header(version, member)
     if dtype.hasobject:
         raise CheckpointError(f"{path}: {_PICKLED}")
     if dtype.kind not in "biuf":
@@ -211,7 +209,7 @@ def _read_data(archive, info, header, path):
     view = memoryview(values)
     with archive.open(info) as member:
         version = np.lib.format.read_magic(member)
-        _HEADER_READERS[version](member)
+        read_npy_header(version, member)
         filled = 0
         while filled < declared:
             count = member.readinto(view[filled : filled + _CHUNK])
