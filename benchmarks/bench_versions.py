@@ -2,13 +2,15 @@
 
     python benchmarks/bench_versions.py --base HEAD~3              # SGD, 60 rounds, ~2 min
     python benchmarks/bench_versions.py --base 0be7962 --optimizer adam --hand
+    python benchmarks/bench_versions.py --base HEAD~3 --workload chain   # per-op overhead
 
 The other revision's `src/chainrule` is exported with `git archive` into a temporary
 directory as the package `chainrule_base` (its imports rewritten; nothing of this tree's
 caches goes with it, so its numba kernels compile afresh there). Both train the MNIST MLP
 (784-512-10, batch 128, float32, 2 BLAS threads) through the public API from the same
 weights on the same batches, and take turns every `--steps` steps, so a shared machine's
-slow moments hit both alike. `--hand` adds the hand-written NumPy loop of
+slow moments hit both alike. `--workload chain` times `bench_overhead.py`'s chain of 100
+elementwise ops (forward and backward) instead. `--hand` adds the hand-written NumPy loop of
 `bench_mnist_epoch.py` (`mnist_setup.hand_numpy_step`) as a third contender. It prints the
 medians and the median of the per-round ratios with its quartiles, and stops when either
 side's compiled kernels did not load (a side on NumPy's passes would make the comparison
@@ -36,6 +38,8 @@ def parse_arguments():
     parser.add_argument("--steps", type=int, default=50, help="steps per turn")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--hand", action="store_true", help="add the hand-written NumPy loop")
+    parser.add_argument("--workload", choices=("mnist", "chain"), default="mnist",
+                        help="the MNIST MLP's training step, or a chain of 100 ops")
     parser.add_argument("--data-dir", default=os.environ.get("CHAINRULE_DATA") or str(
         ROOT.parent / "shared" / "data" / "mnist"))
     return parser.parse_args()
@@ -98,6 +102,22 @@ def trainer(cr, images, labels):
     return steps
 
 
+def chain_runner(cr, images, labels):
+    """`bench_overhead.py`'s chain of 100 elementwise ops on 10 floats, forward and
+    backward, once per "batch" (the batches only count the repetitions)."""
+    start = np.linspace(0, 1, 10)
+
+    def steps(batches):
+        for _ in batches:
+            x = cr.Tensor(start, requires_grad=True)
+            y = x
+            for _ in range(25):
+                y = cr.tanh(cr.sin(y * 1.001 + 0.001))
+            y.sum().backward()
+
+    return steps
+
+
 def hand_trainer(images, labels):
     """The hand-written NumPy loop of `bench_mnist_epoch.py`, with the same optimiser."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -130,14 +150,15 @@ def main():
 
         import chainrule
 
-        contenders = {"this tree": trainer(chainrule, images, labels),
-                      f"base {ARGS.base}": trainer(chainrule_base, images, labels)}
-        if ARGS.hand:
+        make = trainer if ARGS.workload == "mnist" else chain_runner
+        contenders = {"this tree": make(chainrule, images, labels),
+                      f"base {ARGS.base}": make(chainrule_base, images, labels)}
+        if ARGS.hand and ARGS.workload == "mnist":
             contenders["hand NumPy"] = hand_trainer(images, labels)
         warm_up = [rng.integers(0, len(images), 128) for _ in range(30)]
         for steps in contenders.values():
             steps(warm_up)
-        for package in ("chainrule", "chainrule_base"):
+        for package in ("chainrule", "chainrule_base") if ARGS.workload == "mnist" else ():
             if not compiled_loaded(package):
                 raise SystemExit(f"{package}'s compiled kernels did not load (numba missing or "
                                  "failing): the comparison would time NumPy's passes")
@@ -145,9 +166,10 @@ def main():
             steps(warm_up)
         names = list(contenders)
         seconds = {name: [] for name in names}
-        print(f"{source}, 784-512-10, batch 128, float32, {ARGS.optimizer}, {ARGS.threads} "
-              f"threads, {ARGS.rounds} rounds of {ARGS.steps} steps each; load average at "
-              f"start {os.getloadavg()[0]:.2f}")
+        workload = (f"{source}, 784-512-10, batch 128, float32, {ARGS.optimizer}"
+                    if ARGS.workload == "mnist" else "a chain of 100 elementwise ops")
+        print(f"{workload}, {ARGS.threads} threads, {ARGS.rounds} rounds of {ARGS.steps} "
+              f"steps each; load average at start {os.getloadavg()[0]:.2f}")
         for round_index in range(ARGS.rounds):
             batches = [rng.integers(0, len(images), 128) for _ in range(ARGS.steps)]
             turn = names[round_index % len(names):] + names[: round_index % len(names)]
@@ -156,7 +178,9 @@ def main():
                 contenders[name](batches)
                 seconds[name].append((time.perf_counter() - start) / ARGS.steps * 1e6)
         for name in names:
-            print(f"  {name:24s} median {statistics.median(seconds[name]):8.1f} us per step")
+            per, unit = (1, "step") if ARGS.workload == "mnist" else (101, "op")
+            print(f"  {name:24s} median {statistics.median(seconds[name]) / per:8.2f} us per "
+                  f"{unit}")
         first = names[0]
         for other in names[1:]:
             ratios = [a / b for a, b in zip(seconds[first], seconds[other], strict=True)]
