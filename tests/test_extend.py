@@ -174,3 +174,26 @@ def test_a_tensor_passed_by_keyword_to_a_primitive_is_refused():
     shifted.defvjp(lambda g, ans, x, offset=0.0: g)
     with pytest.raises(cr.GradientError, match="shifted: Tensor passed by keyword"):
         cr.grad(lambda y: shifted(1.0, offset=y))(2.0)
+
+
+@pytest.mark.parametrize("joint", [False, True])
+def test_a_vjp_returning_none_is_an_error_not_a_zero_gradient(joint):
+    """A forgotten `return` in a VJP must not become a zero gradient without a word."""
+
+    @primitive
+    def scaled(x, y):
+        return x * y
+
+    if joint:
+        scaled.defvjp_argnums(lambda argnums, g, ans, x, y: [None for _ in argnums])
+    else:
+        scaled.defvjp(lambda g, ans, x, y: None, lambda g, ans, x, y: None)
+    x, y = RNG.normal(size=3), RNG.normal(size=3)
+    message = r"scaled: the VJP of argument 0 returned None.*zeros"
+    with pytest.raises(cr.GradientError, match=message):
+        cr.grad(lambda x: scaled(x, y).sum())(x)
+    with pytest.raises(cr.GradientError, match=message):
+        cr.hessian(lambda x: scaled(x, y).sum())(x)
+    tensor = cr.Tensor(x, requires_grad=True)
+    with pytest.raises(cr.GradientError, match=message):
+        scaled(tensor, cr.Tensor(y, requires_grad=True)).sum().backward()

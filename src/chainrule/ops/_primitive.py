@@ -251,6 +251,8 @@ class Primitive:
             parent_cotangent = rule(cotangent, node.ans, *node._args, **node._kwargs)
             if isinstance(parent_cotangent, Tensor):
                 parent_cotangent = parent_cotangent.data
+            elif parent_cotangent is None:
+                raise self.none_cotangent(i)
             if (batch_ndim or parent_cotangent.shape != parent.shape
                     or parent_cotangent.dtype != parent.dtype):
                 parent_cotangent = _fitted(parent_cotangent, parent, batch_ndim)
@@ -259,9 +261,11 @@ class Primitive:
             args, ans, kwargs = node._args, node.ans, node._kwargs
             cotangents = [self._one_vjp(i, cotangent, ans, args, kwargs) for i, _ in parents]
         out = []
-        for (_, parent), parent_cotangent in zip(parents, cotangents, strict=True):
+        for (i, parent), parent_cotangent in zip(parents, cotangents, strict=True):
             if isinstance(parent_cotangent, Tensor):
                 parent_cotangent = parent_cotangent.data
+            elif parent_cotangent is None:
+                raise self.none_cotangent(i)
             if (batch_ndim or parent_cotangent.shape != parent.shape
                     or parent_cotangent.dtype != parent.dtype):
                 parent_cotangent = _fitted(parent_cotangent, parent, batch_ndim)
@@ -320,6 +324,8 @@ class Primitive:
                 parent_cotangent = joint[i]
             else:
                 parent_cotangent = self._one_vjp(i, cotangent, ans, args, kwargs)
+            if parent_cotangent is None and i not in containers:
+                raise self.none_cotangent(i)
             if i in containers:
                 per_container[i] = parent_cotangent
                 parent_cotangent = _leaf_cotangent(
@@ -331,6 +337,15 @@ class Primitive:
                 parent_cotangent = parent_cotangent.data
             out.append((parent, _fitted(parent_cotangent, parent, batch_ndim)))
         return out
+
+    def none_cotangent(self, argnum):
+        """The error for a VJP that returned None for input `argnum`: a forgotten `return`
+        must not become a zero gradient without a word."""
+        return GradientError(
+            f"{self.name}: the VJP of argument {argnum} returned None. Return an array of "
+            "zeros for a zero cotangent (ns.zeros_like(x)), or declare the argument not "
+            f"differentiable with chainrule.extend.defvjp(op, None, argnums=({argnum},))"
+        )
 
     def missing_vjp(self, argnum):
         """The error for a gradient that reaches input `argnum`, which has no VJP rule."""
