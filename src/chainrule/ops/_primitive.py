@@ -243,34 +243,29 @@ class Primitive:
         if self.vjp_argnums is not None:
             cotangents = self._joint_vjp(tuple(map(_position, parents)), cotangent, node.ans,
                                          node._args, node._kwargs)
-        elif len(parents) == 1 and self.vjp_argnum is None:  # most ops: one input to fit
+        elif len(parents) == 1 and self.vjp_argnum is None:  # most ops: one input
             (i, parent), = parents
             rule = self.vjps.get(i)
             if rule is None:
                 raise self.missing_vjp(i)
             parent_cotangent = rule(cotangent, node.ans, *node._args, **node._kwargs)
-            if isinstance(parent_cotangent, Tensor):
-                parent_cotangent = parent_cotangent.data
-            elif parent_cotangent is None:
-                raise self.none_cotangent(i)
-            if (batch_ndim or parent_cotangent.shape != parent.shape
-                    or parent_cotangent.dtype != parent.dtype):
-                parent_cotangent = _fitted(parent_cotangent, parent, batch_ndim)
-            return [(parent, parent_cotangent)]
+            return [(parent, self._fit(parent_cotangent, parent, batch_ndim, i))]
         else:
             args, ans, kwargs = node._args, node.ans, node._kwargs
             cotangents = [self._one_vjp(i, cotangent, ans, args, kwargs) for i, _ in parents]
-        out = []
-        for (i, parent), parent_cotangent in zip(parents, cotangents, strict=True):
-            if isinstance(parent_cotangent, Tensor):
-                parent_cotangent = parent_cotangent.data
-            elif parent_cotangent is None:
-                raise self.none_cotangent(i)
-            if (batch_ndim or parent_cotangent.shape != parent.shape
-                    or parent_cotangent.dtype != parent.dtype):
-                parent_cotangent = _fitted(parent_cotangent, parent, batch_ndim)
-            out.append((parent, parent_cotangent))
-        return out
+        return [(parent, self._fit(parent_cotangent, parent, batch_ndim, i))
+                for (i, parent), parent_cotangent in zip(parents, cotangents, strict=True)]
+
+    def _fit(self, parent_cotangent, parent, batch_ndim, i):
+        """Input `i`'s cotangent as an array in its parent's shape and dtype."""
+        if isinstance(parent_cotangent, Tensor):
+            parent_cotangent = parent_cotangent.data
+        elif parent_cotangent is None:
+            raise self.none_cotangent(i)
+        if (batch_ndim or parent_cotangent.shape != parent.shape
+                or parent_cotangent.dtype != parent.dtype):
+            parent_cotangent = _fitted(parent_cotangent, parent, batch_ndim)
+        return parent_cotangent
 
     def _joint_vjp(self, argnums, cotangent, ans, args, kwargs):
         """The cotangents of the inputs at `argnums` from the op's `defvjp_argnums` VJP."""
