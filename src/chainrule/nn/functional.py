@@ -51,9 +51,10 @@ def _linear_cotangents(argnums, g, ans, x, weight, slots, bias_sums=None):
     differentiated pass) the parameters' gradients go straight into their slots of the
     flat gradient buffer; `bias_sums` are g's column sums when a fused pass made them."""
     if _backend.is_array(g) and _backend.is_array(x) and g.ndim == 2 and x.ndim == 2:
+        matmul = _backend.array_module(g).matmul
         return [g @ weight if i == 0
-                else _backend.array_module(g).matmul(g.T, x, out=_free(slots[0], g)) if i == 1
-                else g.sum(axis=0, out=_free(slots[1], g)) if bias_sums is None
+                else matmul(g.T, x, out=gradient_out(slots[0], g)) if i == 1
+                else g.sum(axis=0, out=gradient_out(slots[1], g)) if bias_sums is None
                 else _into_slot(bias_sums, slots[1])
                 for i in argnums]
     ns = namespace(g, ans, x)
@@ -69,11 +70,6 @@ def _linear_cotangents(argnums, g, ans, x, weight, slots, bias_sums=None):
         else:
             cotangents.append(ns.sum(_rows(ns, g, ans, weight.shape[0]), axis=-2))
     return cotangents
-
-
-def _free(slot, array):
-    """The free gradient slot for a gradient like the raw `array`, or None (allocate)."""
-    return None if slot is None else slot.take(array.dtype)
 
 
 def _into_slot(gradient, slot):
