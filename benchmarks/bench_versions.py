@@ -51,6 +51,9 @@ for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
+sys.path[:0] = [str(ROOT / "src"), str(ROOT / "benchmarks")]
+from mnist_setup import hand_numpy_step, initial_weights  # noqa: E402
+
 IMPORTS = re.compile(r"\bchainrule(?=[.\s'\"])")
 
 
@@ -68,7 +71,6 @@ def export_base(revision, into):
 
 def batches_source():
     """(images, labels): real MNIST training data when its files are there, else random."""
-    sys.path.insert(0, str(ROOT / "src"))
     from chainrule.data import load_dataset, to_float
 
     try:
@@ -82,9 +84,6 @@ def batches_source():
 
 def trainer(cr, images, labels):
     """A function running a list of mini-batches through `cr`'s MLP and optimiser."""
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from mnist_setup import initial_weights
-
     model = cr.nn.MLP((784, 512, 10), rng=np.random.default_rng(0))
     model.load_state_dict(dict(zip(["layers.0.weight", "layers.0.bias", "layers.2.weight",
                                     "layers.2.bias"], initial_weights(), strict=True)))
@@ -120,9 +119,6 @@ def chain_runner(cr, images, labels):
 
 def hand_trainer(images, labels):
     """The hand-written NumPy loop of `bench_mnist_epoch.py`, with the same optimiser."""
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from mnist_setup import hand_numpy_step
-
     step = hand_numpy_step(ARGS.optimizer, 0.1 if ARGS.optimizer == "sgd" else 1e-3)
 
     def steps(batches):
