@@ -2,8 +2,9 @@
 
 import numpy
 
-from chainrule import _backend, _kernels
+from chainrule import _backend
 from chainrule.extend import Tensor, primitive, raw
+from chainrule.nn._fused import fitting
 from chainrule.nn.losses import cross_entropy, mse_loss, nll_loss, tutorial_cross_entropy
 from chainrule.nn.parameter import gradient_out, slot_of
 from chainrule.ops._namespace import namespace
@@ -97,33 +98,16 @@ def linear_relu(x, weight, bias=None):
     return _linear_relu(x, weight, bias, slots=(slot_of(weight), slot_of(bias)))
 
 
-COMPILED = "chainrule.nn._compiled"
-"""numba's fused passes for `linear_relu` (loaded by the first optimiser step)."""
-
-
 @primitive
 def _linear_relu(x, weight, bias, slots):
     out = _linear.forward(x, weight, None, slots)
-    kernels = _fitting(_kernels.loaded(COMPILED), out, bias)
+    kernels = fitting(out, bias)
     if kernels is not None and out.ndim and bias.shape == out.shape[-1:]:
         kernels.bias_relu(out.reshape(-1, out.shape[-1]), bias)
         return out
     if bias is not None:
         out += bias
     return _backend.array_module(out).maximum(out, 0, out=out)
-
-
-def _fitting(kernels, *arrays):
-    """`kernels` when its passes are built for `arrays`: C-contiguous NumPy arrays of one
-    float32/float64 dtype; else None (NumPy's passes)."""
-    if kernels is None:
-        return None
-    dtype = arrays[0].dtype if type(arrays[0]) is numpy.ndarray else None
-    for array in arrays:
-        if (type(array) is not numpy.ndarray or array.dtype != dtype
-                or not array.flags.c_contiguous):
-            return None
-    return kernels if dtype.char in "fd" else None
 
 
 @_linear_relu.defvjp_argnums
@@ -136,7 +120,7 @@ def _linear_relu_vjp(argnums, g, ans, x, weight, bias, slots):
 
 def _relu_backward(g, ans):
     """g * (ans > 0), and its column sums when numba's pass made both at once (else None)."""
-    kernels = _fitting(_kernels.loaded(COMPILED), g, ans)
+    kernels = fitting(g, ans)
     if kernels is None or g.ndim != 2 or ans.shape != g.shape:
         return g * (ans > 0), None
     ns = _backend.array_module(g)

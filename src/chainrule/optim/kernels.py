@@ -23,7 +23,7 @@ import numpy
 
 from chainrule import _kernels
 from chainrule._backend import array_module
-from chainrule.nn import functional
+from chainrule.nn import _fused
 
 FLUSH_EVERY = 8
 """Steps between the passes that flush subnormal state values to 0."""
@@ -38,9 +38,10 @@ COMPILED_DTYPES = "fd"
 COMPILED = "chainrule.optim._compiled"
 """The numba kernels' module, loaded in the background by the first step."""
 
-TRAINING = (COMPILED, functional.COMPILED)
-"""What the first step starts loading: these kernels, and the layers' (`linear_relu`'s
-passes), which pay only when training, so a gradient taken outside it never loads numba."""
+TRAINING = (COMPILED, _fused.COMPILED)
+"""What the first step starts loading: these kernels, and the layers' and the loss's
+(`chainrule.nn._compiled`), which pay only when training, so a gradient taken outside it
+never loads numba."""
 
 
 def backend(dtype=None):
