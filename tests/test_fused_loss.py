@@ -154,5 +154,11 @@ def test_training_compiles_nothing_beyond_the_warm_up(compiled, monkeypatch, lab
     built = [len(kernel.signatures) for kernel in kernels]
     model = cr.nn.MLP((6, 5, 3), rng=np.random.default_rng(0), dtype=dtype)
     x = np.random.default_rng(1).standard_normal((8, 6)).astype(dtype)
-    cross_entropy(model(x), np.arange(8).astype(label_dtype) % 3).backward()
+    labels = np.arange(8).astype(label_dtype) % 3
+    cross_entropy(model(x), labels).backward()
+    logits = model(x).data
+    labels.flags.writeable = False  # a memory-mapped dataset's: numba types it apart
+    cross_entropy(logits, labels)
+    logits.flags.writeable = False
+    cross_entropy(logits, labels.copy())
     assert [len(kernel.signatures) for kernel in kernels] == built

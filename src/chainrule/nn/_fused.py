@@ -14,14 +14,17 @@ COMPILED = "chainrule.nn._compiled"
 
 
 def fitting(*arrays):
-    """The loaded passes when they are built for `arrays`: C-contiguous NumPy arrays of one
-    float32/float64 dtype; else None (NumPy's calls serve)."""
+    """The loaded passes when they are built for `arrays`: writeable C-contiguous NumPy
+    arrays of one float32/float64 dtype (numba types a read-only array apart, and would
+    compile for it on the spot); else None (NumPy's calls serve)."""
     kernels = _kernels.loaded(COMPILED)
     if kernels is None:
         return None
     dtype = arrays[0].dtype if type(arrays[0]) is numpy.ndarray else None
     for array in arrays:
-        if (type(array) is not numpy.ndarray or array.dtype != dtype
-                or not array.flags.c_contiguous):
+        if type(array) is not numpy.ndarray or array.dtype != dtype:
+            return None
+        flags = array.flags
+        if not (flags.c_contiguous and flags.writeable):
             return None
     return kernels if dtype.char in "fd" else None

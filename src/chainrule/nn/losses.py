@@ -114,9 +114,10 @@ def _label_kernels(logits, labels):
     """numba's loss passes when they are loaded and built for these logits and labels."""
     kernels = fitting(logits)
     if (kernels is None or not logits.shape[1] or type(labels) is not type(logits)
-            or labels.dtype.type not in kernels.LABEL_DTYPES or not labels.flags.c_contiguous):
+            or labels.dtype.type not in kernels.LABEL_DTYPES):
         return None
-    return kernels
+    flags = labels.flags
+    return kernels if flags.c_contiguous and flags.writeable else None
 
 
 def _reduced(ns, losses, reduction):
