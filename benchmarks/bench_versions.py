@@ -3,6 +3,7 @@
     python benchmarks/bench_versions.py --base HEAD~3              # SGD, 60 rounds, ~2 min
     python benchmarks/bench_versions.py --base 0be7962 --optimizer adam --hand
     python benchmarks/bench_versions.py --base HEAD~3 --workload chain   # per-op overhead
+    python benchmarks/bench_versions.py --straight --hand   # the framework's cost per step
 
 The other revision's `src/chainrule` is exported with `git archive` into a temporary
 directory as the package `chainrule_base` (its imports rewritten; nothing of this tree's
@@ -11,7 +12,10 @@ caches goes with it, so its numba kernels compile afresh there). Both train the 
 weights on the same batches, and take turns every `--steps` steps, so a shared machine's
 slow moments hit both alike. `--workload chain` times `bench_overhead.py`'s chain of 100
 elementwise ops (forward and backward) instead. `--hand` adds the hand-written NumPy loop of
-`bench_mnist_epoch.py` (`mnist_setup.hand_numpy_step`) as a third contender. It prints the
+`bench_mnist_epoch.py` (`mnist_setup.hand_numpy_step`) as a third contender, and
+`--straight` this tree's SGD step written straight: the same NumPy calls and compiled
+kernels in the same order on plain arrays, with no Tensor, graph, layer or optimiser object
+(what a traced or compiled step could reach with these kernels). It prints the
 medians and the median of the per-round ratios with its quartiles, and stops when either
 side's compiled kernels did not load (a side on NumPy's passes would make the comparison
 meaningless).
@@ -38,6 +42,8 @@ def parse_arguments():
     parser.add_argument("--steps", type=int, default=50, help="steps per turn")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--hand", action="store_true", help="add the hand-written NumPy loop")
+    parser.add_argument("--straight", action="store_true",
+                        help="add this tree's SGD step written straight, without the framework")
     parser.add_argument("--workload", choices=("mnist", "chain"), default="mnist",
                         help="the MNIST MLP's training step, or a chain of 100 ops")
     parser.add_argument("--data-dir", default=os.environ.get("CHAINRULE_DATA") or str(
@@ -98,6 +104,7 @@ def trainer(cr, images, labels):
             loss.backward()
             optimizer.step()
 
+    steps.weights = lambda: [parameter.data for parameter in model.parameters()]
     return steps
 
 
@@ -128,6 +135,57 @@ def hand_trainer(images, labels):
     return steps
 
 
+def straight_trainer(images, labels):
+    """This tree's SGD step (`--optimizer sgd`) without the framework: `linear_relu`,
+    `linear`, the few-class `cross_entropy` and the flat SGD pass, their NumPy calls and
+    numba kernels in the order chainrule makes them, on plain arrays. Keep it in step with
+    `chainrule.nn.functional`, `chainrule.nn.losses` and `chainrule.optim.sgd`."""
+    from chainrule.nn import _compiled as layers
+    from chainrule.optim import _compiled as update
+
+    shapes = [weight.shape for weight in initial_weights()]
+    parameters = np.concatenate([weight.reshape(-1) for weight in initial_weights()])
+    gradients = np.zeros_like(parameters)
+    ends = np.cumsum([0] + [int(np.prod(shape)) for shape in shapes])
+    w1, b1, w2, b2 = (parameters[a:b].reshape(shape)
+                      for a, b, shape in zip(ends[:-1], ends[1:], shapes, strict=True))
+    g1, gb1, g2, gb2 = (gradients[a:b].reshape(shape)
+                        for a, b, shape in zip(ends[:-1], ends[1:], shapes, strict=True))
+    lr, zero = np.float32(0.1), np.float32(0)
+    tiny = np.float32(np.finfo(np.float32).tiny)
+
+    def steps(batches):
+        for batch in batches:
+            x, y = images[batch], labels[batch]
+            a1 = x @ w1.T
+            layers.bias_relu(a1, b1)
+            logits = a1 @ w2.T
+            logits += b2
+            rows, classes = logits.shape
+            columns = np.empty((classes, rows), np.float32)
+            picked, picks = np.empty(rows, np.float32), np.empty(rows, np.int64)
+            layers.shifted_columns(logits, y, columns, picked, picks)
+            np.exp(columns, out=columns)
+            total = np.empty(rows, np.float32)
+            layers.normalised_columns(columns, total)
+            losses = np.log(total, out=total)
+            losses -= picked
+            np.asarray(losses.sum() / losses.size)
+            layers.softmax_gradient(columns, picks, np.float32(1) / rows)
+            g = columns.T
+            np.matmul(g.T, a1, out=g2)
+            g.sum(axis=0, out=gb2)
+            back = g @ w2
+            masked, sums = np.empty_like(back), np.empty(back.shape[1], np.float32)
+            layers.relu_backward(back, a1, masked, sums)
+            np.matmul(masked.T, x, out=g1)
+            np.copyto(gb1, sums)
+            update.sgd(parameters, gradients, gradients, lr, zero, False, zero, False, tiny)
+
+    steps.weights = lambda: [w1, b1, w2, b2]
+    return steps
+
+
 def compiled_loaded(package):
     """True when `package`'s optimiser and layer kernels (numba) serve its steps."""
     kernels = sys.modules[f"{package}.optim.kernels"]
@@ -151,6 +209,10 @@ def main():
                       f"base {ARGS.base}": make(chainrule_base, images, labels)}
         if ARGS.hand and ARGS.workload == "mnist":
             contenders["hand NumPy"] = hand_trainer(images, labels)
+        if ARGS.straight and ARGS.workload == "mnist":
+            if ARGS.optimizer != "sgd":
+                raise SystemExit("--straight writes out the SGD step only")
+            contenders["straight"] = straight_trainer(images, labels)
         warm_up = [rng.integers(0, len(images), 128) for _ in range(30)]
         for steps in contenders.values():
             steps(warm_up)
@@ -183,6 +245,10 @@ def main():
             low, _, high = statistics.quantiles(ratios)
             print(f"  {first} / {other}: median of per-round ratios "
                   f"{statistics.median(ratios):.3f} (quartiles {low:.3f}-{high:.3f})")
+        if "straight" in contenders:
+            same = all(np.array_equal(a, b) for a, b in zip(
+                contenders["this tree"].weights(), contenders["straight"].weights(), strict=True))
+            print(f"  the straight step's weights equal this tree's, bit for bit: {same}")
         print(f"load average at end {os.getloadavg()[0]:.2f}")
 
 
