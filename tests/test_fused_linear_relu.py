@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import _kernels
 from chainrule.nn import _fused
 from chainrule.nn.functional import linear_relu
+from kernel_helpers import same_bits, same_with_and_without, serve
 
 HAS_NUMBA = importlib.util.find_spec("numba") is not None
 pytestmark = pytest.mark.skipif(not HAS_NUMBA, reason="numba is not installed "
@@ -19,11 +19,6 @@ pytestmark = pytest.mark.skipif(not HAS_NUMBA, reason="numba is not installed "
 @pytest.fixture(scope="module")
 def compiled():
     return importlib.import_module(_fused.COMPILED)
-
-
-def _serve(monkeypatch, module):
-    """Make `module` (None: NumPy's passes) run linear_relu's fused passes."""
-    monkeypatch.setitem(_kernels._modules, _fused.COMPILED, module)
 
 
 def _hostile(rng, shape, dtype):
@@ -45,13 +40,6 @@ def _run(x, weight, bias, g):
     return [out.data] + [tensor.grad for tensor in tensors]
 
 
-def _same_bits(expected, got):
-    """Equal arrays with equal signs of zero (NaN payloads may differ: NaN is NaN)."""
-    assert expected.dtype == got.dtype and expected.shape == got.shape
-    np.testing.assert_array_equal(got, expected)
-    np.testing.assert_array_equal(np.signbit(got[got == 0]), np.signbit(expected[expected == 0]))
-
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("x_shape, features", [((128, 784), 512), ((1, 7), 3), ((5, 1), 9),
                                                ((2, 3, 6), 4), ((0, 5), 4)])
@@ -63,12 +51,7 @@ def test_the_numba_passes_give_numpys_values(compiled, monkeypatch, dtype, x_sha
     weight = rng.standard_normal((features, x_shape[-1])).astype(dtype)
     bias = _hostile(rng, features, dtype) if with_bias else None
     g = _hostile(rng, x_shape[:-1] + (features,), dtype)
-    _serve(monkeypatch, None)
-    expected = _run(x, weight, bias, g)
-    _serve(monkeypatch, compiled)
-    got = _run(x, weight, bias, g)
-    for want, have in zip(expected, got, strict=True):
-        _same_bits(want, have)
+    same_with_and_without(monkeypatch, compiled, _run, x, weight, bias, g)
 
 
 def test_the_numba_passes_run_for_the_mlp_and_numpys_for_what_they_do_not_fit(monkeypatch,
@@ -87,7 +70,7 @@ def test_the_numba_passes_run_for_the_mlp_and_numpys_for_what_they_do_not_fit(mo
         def __getattr__(self, name):  # the loss's passes
             return getattr(compiled, name)
 
-    _serve(monkeypatch, Counting())
+    serve(monkeypatch, Counting())
     model = cr.nn.MLP((6, 5, 3), rng=np.random.default_rng(0))
     loss = cr.nn.functional.cross_entropy(model(np.ones((2, 6), np.float32)), np.array([0, 2]))
     loss.backward()
@@ -100,7 +83,7 @@ def test_the_numba_passes_run_for_the_mlp_and_numpys_for_what_they_do_not_fit(mo
 
 
 def test_the_fused_pass_feeds_the_bias_gradient_into_its_flat_buffer(compiled, monkeypatch):
-    _serve(monkeypatch, compiled)
+    serve(monkeypatch, compiled)
     model = cr.nn.MLP((6, 5, 3), rng=np.random.default_rng(0))
     optimizer = cr.optim.SGD(model.parameters(), lr=0.1)
     x = np.random.default_rng(1).standard_normal((4, 6)).astype(np.float32)
@@ -131,9 +114,9 @@ def test_second_order_through_linear_relu_is_unchanged_by_the_kernels(compiled, 
     def loss(w):
         return cr.numpy.sum(linear_relu(x, w, bias) ** 2)
 
-    _serve(monkeypatch, None)
+    serve(monkeypatch, None)
     expected = cr.hessian(loss)(weight)
-    _serve(monkeypatch, compiled)
+    serve(monkeypatch, compiled)
     np.testing.assert_array_equal(cr.hessian(loss)(weight), expected)
 
 
@@ -147,7 +130,7 @@ def test_each_kernel_gives_numpys_bits_on_hostile_values(compiled, dtype):
     expected += bias
     np.maximum(expected, 0, out=expected)
     compiled.bias_relu(out, bias)
-    _same_bits(expected, out)
+    same_bits(expected, out)
 
     g, ans = _hostile(rng, (64, 33), dtype), np.abs(_hostile(rng, (64, 33), dtype))
     g[:, 1], ans[:, 1] = -0.0, 1.0  # a column of -0.0 kept by the mask: its sum is +0.0
@@ -155,5 +138,5 @@ def test_each_kernel_gives_numpys_bits_on_hostile_values(compiled, dtype):
     sums = masked.sum(axis=0)
     got_masked, got_sums = np.empty_like(g), np.empty(33, dtype)
     compiled.relu_backward(g, ans, got_masked, got_sums)
-    _same_bits(masked, got_masked)
-    _same_bits(sums, got_sums)
+    same_bits(masked, got_masked)
+    same_bits(sums, got_sums)

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import _kernels
 from chainrule.errors import ShapeError
 from chainrule.nn import _fused
 from chainrule.nn.functional import cross_entropy
+from kernel_helpers import same_bits, same_with_and_without, serve
 
 HAS_NUMBA = importlib.util.find_spec("numba") is not None
 pytestmark = pytest.mark.skipif(not HAS_NUMBA, reason="numba is not installed "
@@ -24,11 +24,6 @@ def compiled():
     return module
 
 
-def _serve(monkeypatch, module):
-    """Make `module` (None: NumPy's calls) serve the loss's passes."""
-    monkeypatch.setitem(_kernels._modules, _fused.COMPILED, module)
-
-
 def _run(logits, labels, reduction, g=None):
     """The loss and its gradient with respect to the logits."""
     tensor = cr.Tensor(logits, requires_grad=True)
@@ -36,13 +31,6 @@ def _run(logits, labels, reduction, g=None):
         loss = cross_entropy(tensor, labels, reduction=reduction)
         loss.backward(g)
     return loss.data, tensor.grad
-
-
-def _same_bits(expected, got):
-    """Equal arrays with equal signs of zero (NaN payloads may differ: NaN is NaN)."""
-    assert expected.dtype == got.dtype and expected.shape == got.shape
-    np.testing.assert_array_equal(got, expected)
-    np.testing.assert_array_equal(np.signbit(got[got == 0]), np.signbit(expected[expected == 0]))
 
 
 def _logits(rng, rows, classes, dtype, hostile):
@@ -68,12 +56,7 @@ def test_the_numba_passes_give_numpys_values(compiled, monkeypatch, dtype, label
     logits = _logits(rng, rows, classes, dtype, hostile)
     labels = rng.integers(0, classes, rows).astype(label_dtype)
     g = (rng.standard_normal(rows) * 3).astype(dtype) if reduction == "none" else None
-    _serve(monkeypatch, None)
-    expected = _run(logits, labels, reduction, g)
-    _serve(monkeypatch, compiled)
-    got = _run(logits, labels, reduction, g)
-    for want, have in zip(expected, got, strict=True):
-        _same_bits(want, have)
+    same_with_and_without(monkeypatch, compiled, _run, logits, labels, reduction, g)
 
 
 @pytest.mark.parametrize("bad", [-1, 10, 255])
@@ -86,7 +69,7 @@ def test_labels_out_of_range_raise_the_same_error_with_and_without_the_passes(
     logits = np.zeros((4, 10), np.float32)
     messages = []
     for module in (None, compiled):
-        _serve(monkeypatch, module)
+        serve(monkeypatch, module)
         with pytest.raises(ShapeError, match="labels must be in 0..9") as raised:
             cross_entropy(cr.Tensor(logits, requires_grad=True), labels)
         messages.append(str(raised.value))
@@ -108,7 +91,7 @@ def test_what_the_passes_do_not_fit_takes_numpys_calls(compiled, monkeypatch):
 
             return counted
 
-    _serve(monkeypatch, Counting())
+    serve(monkeypatch, Counting())
     rng = np.random.default_rng(0)
     logits = rng.standard_normal((6, 4)).astype(np.float32)
     labels = np.array([0, 1, 2, 3, 0, 1])
@@ -121,7 +104,7 @@ def test_what_the_passes_do_not_fit_takes_numpys_calls(compiled, monkeypatch):
         got = _run(logits_, labels_, "mean")
         assert calls == ["softmax_gradient"]  # the backward pass fits all of them
         for want, have in zip(expected, got, strict=True):
-            _same_bits(want, have)
+            same_bits(want, have)
 
 
 def test_a_training_step_takes_the_passes_and_learns_as_without_them(compiled, monkeypatch):
@@ -130,7 +113,7 @@ def test_a_training_step_takes_the_passes_and_learns_as_without_them(compiled, m
     y = rng.integers(0, 3, 32).astype(np.uint8)
     weights = []
     for module in (None, compiled):
-        _serve(monkeypatch, module)
+        serve(monkeypatch, module)
         model = cr.nn.MLP((6, 5, 3), rng=np.random.default_rng(0))
         optimizer = cr.optim.SGD(model.parameters(), lr=0.5)
         for _ in range(5):
@@ -139,7 +122,7 @@ def test_a_training_step_takes_the_passes_and_learns_as_without_them(compiled, m
             optimizer.step()
         weights.append([p.data.copy() for p in model.parameters()])
     for want, have in zip(*weights, strict=True):
-        _same_bits(want, have)
+        same_bits(want, have)
 
 
 @pytest.mark.parametrize("label_dtype", [np.int64, np.int32, np.uint8])
@@ -148,7 +131,7 @@ def test_training_compiles_nothing_beyond_the_warm_up(compiled, monkeypatch, lab
                                                       dtype):
     """A signature the warm-up did not build would compile on the training thread, a
     stall of about a second in the middle of an epoch."""
-    _serve(monkeypatch, compiled)
+    serve(monkeypatch, compiled)
     kernels = [compiled.shifted_columns, compiled.normalised_columns, compiled.softmax_gradient,
                compiled.bias_relu, compiled.relu_backward]
     built = [len(kernel.signatures) for kernel in kernels]
