@@ -143,8 +143,9 @@ def straight_trainer(images, labels):
     from chainrule.nn import _compiled as layers
     from chainrule.optim import _compiled as update
 
-    shapes = [weight.shape for weight in initial_weights()]
-    parameters = np.concatenate([weight.reshape(-1) for weight in initial_weights()])
+    weights = initial_weights()
+    shapes = [weight.shape for weight in weights]
+    parameters = np.concatenate([weight.reshape(-1) for weight in weights])
     gradients = np.zeros_like(parameters)
     ends = np.cumsum([0] + [int(np.prod(shape)) for shape in shapes])
     w1, b1, w2, b2 = (parameters[a:b].reshape(shape)

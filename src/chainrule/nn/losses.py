@@ -138,15 +138,14 @@ def _(g, ans, logits, labels, reduction, saved):
         one_hot = (labels[..., None] == classes).astype(raw(logits).dtype)
         weight = ns.reshape(weight, weight.shape + (1,) * (logits.ndim - ans.ndim))
         return weight * (softmax(logits) - one_hot)
-    if by_column:  # (K, rows): a row's weight is a column's
-        kernels = fitting(probabilities)
-        if kernels is not None and not weight.ndim and weight.dtype == probabilities.dtype:
-            kernels.softmax_gradient(probabilities, picks, weight[()])
-            return probabilities.T
-        probabilities.reshape(-1)[picks] -= 1
-        probabilities *= weight
+    kernels = fitting(probabilities) if by_column else None
+    if kernels is not None and not weight.ndim and weight.dtype == probabilities.dtype:
+        kernels.softmax_gradient(probabilities, picks, weight[()])
         return probabilities.T
     probabilities.reshape(-1)[picks] -= 1
+    if by_column:  # (K, rows): a row's weight is a column's
+        probabilities *= weight
+        return probabilities.T
     probabilities *= weight[..., None] if reduction == "none" else weight
     return probabilities
 

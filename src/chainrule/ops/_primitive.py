@@ -356,7 +356,6 @@ class Primitive:
         return f"<chainrule primitive {self.name}>"
 
 
-
 _position = itemgetter(0)
 """The argument position of a (position, parent) pair."""
 
